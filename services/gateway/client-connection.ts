@@ -1,0 +1,396 @@
+/**
+ * One browser socket on this gateway: the WebSSH2 conversation on one side,
+ * bus messages to and from the session's worker on the other. It holds no
+ * SSH connection and nothing that a resume could not rebuild.
+ *
+ * Life of a session here:  awaiting-auth -> placing -> logging-in -> live -> (gone)
+ */
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'socket.io';
+import type { z } from 'zod';
+import type { Bus } from '../../shared/bus/bus.js';
+import type { InboxAddress, ToGateway, ToWorker } from '../../shared/bus/messages.js';
+import type { Config } from '../../shared/config/schema.js';
+import type { SealedBox } from '../../shared/crypto/sealed-box.js';
+import { newResumeToken, type ResumeTokenHasher } from '../../shared/crypto/resume-token.js';
+import type { Logger } from '../../shared/log/logger.js';
+import type { PlacementQueue } from '../../shared/placement/placement.js';
+import type { ClientToServerEvents, PromptMessage, ServerToClientEvents, UntrustedEvents } from '../../shared/protocol/events.js';
+import {
+  authenticatePayload,
+  controlPayload,
+  dataPayload,
+  execPayload,
+  promptResponsePayload,
+  resizePayload,
+  sessionAckPayload,
+  terminalPayload,
+  type AuthenticatePayload,
+  type PromptResponse,
+} from '../../shared/protocol/inbound.js';
+import type { SessionStore } from '../../shared/session-store/session-store.js';
+import { parseInbound } from './validation.js';
+
+export type BrowserSocket = Socket<UntrustedEvents<ClientToServerEvents>, ServerToClientEvents>;
+
+export type GatewaySettings = Pick<Config, 'ssh' | 'options' | 'session' | 'flow'> & {
+  cluster: Pick<Config['cluster'], 'placementTimeoutMs'>;
+};
+
+export interface GatewayParts {
+  settings: GatewaySettings;
+  bus: Bus<ToWorker>;
+  store: SessionStore;
+  placement: PlacementQueue;
+  credentialsBox: SealedBox;
+  tokenHasher: ResumeTokenHasher;
+  log: Logger;
+}
+
+/** Where a connection's session traffic is registered, by session id. */
+export interface SessionRoutes {
+  register(sid: string, connection: ClientConnection): void;
+  unregister(sid: string, connection: ClientConnection): void;
+}
+
+type Phase = 'awaiting-auth' | 'placing' | 'logging-in' | 'live' | 'gone';
+
+interface Target {
+  username: string;
+  host: string;
+  port: number;
+}
+
+const KNOWN_EVENTS = new Set<string>([
+  'authenticate', 'terminal', 'data', 'resize', 'control', 'prompt-response', 'exec', 'session:ack', 'session:resume',
+]);
+
+export class ClientConnection {
+  private phase: Phase = 'awaiting-auth';
+  private sid: string | undefined;
+  private worker: InboxAddress | undefined;
+  private target: Target | undefined;
+  private pendingPrompt: PromptMessage | undefined;
+  /** Handed to the client once, in `session:info`; only its hash is stored. */
+  private resumeToken = '';
+  private placementTimer: NodeJS.Timeout | undefined;
+  /** Output bytes emitted on this socket (session-extension.md's output offset). */
+  private outputOffset = 0;
+  /** The highest output offset reported to the worker as taken. */
+  private ackedOffset = 0;
+  private clientSendsAcks = false;
+  private awaitingDrain = false;
+  private readonly ackStepBytes: number;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly socket: BrowserSocket,
+    private readonly parts: GatewayParts,
+    private readonly routes: SessionRoutes,
+  ) {
+    this.log = parts.log.child({ socket: socket.id });
+    // Acks go out in steps well below the low-water mark, so a paused
+    // channel always sees enough acknowledged to resume.
+    this.ackStepBytes = Math.min(64 * 1024, Math.floor(parts.settings.flow.lowWaterBytes / 4));
+    this.listen();
+    socket.emit('authentication', { action: 'request_auth' });
+  }
+
+  /** A bus message for this connection's session. */
+  deliver(message: ToGateway): void {
+    switch (message.type) {
+      case 'claimed':
+        this.worker = message.worker;
+        this.phase = 'logging-in';
+        clearTimeout(this.placementTimer);
+        return;
+      case 'prompt':
+        this.pendingPrompt = message.prompt;
+        this.socket.emit('prompt', message.prompt);
+        return;
+      case 'auth-result':
+        return message.success ? this.loggedIn() : this.loginFailed(message.message ?? 'Authentication failed');
+      case 'output':
+        return this.emitOutput(message.data);
+      case 'exec-data':
+        if (message.message.type === 'stdout') this.socket.emit('data', message.message.data);
+        this.socket.emit('exec-data', message.message);
+        return;
+      case 'exec-exit':
+        this.socket.emit('exec-exit', message.message);
+        return;
+      case 'ssherror':
+        this.socket.emit('ssherror', message.message);
+        return;
+      case 'ui':
+        this.socket.emit('updateUI', message.update);
+        return;
+      case 'closed':
+        this.sessionClosed(message.reason, message.exitCode, message.signal);
+        return;
+    }
+  }
+
+  private listen(): void {
+    const { socket } = this;
+    socket.on('authenticate', (raw) => void this.authenticate(raw));
+    socket.on('prompt-response', (raw) => this.promptResponse(raw));
+    socket.on('terminal', (raw) => {
+      const parsed = this.parse('terminal', terminalPayload, raw);
+      if (parsed && this.phase === 'live') this.toWorker({ type: 'terminal', sid: this.sid!, cols: parsed.cols, rows: parsed.rows });
+    });
+    socket.on('data', (raw) => {
+      const parsed = this.parse('data', dataPayload, raw);
+      if (parsed !== undefined && this.phase === 'live') this.toWorker({ type: 'input', sid: this.sid!, data: Buffer.from(parsed, 'utf8') });
+    });
+    socket.on('resize', (raw) => {
+      const parsed = this.parse('resize', resizePayload, raw);
+      if (parsed && this.phase === 'live') this.toWorker({ type: 'resize', sid: this.sid!, ...parsed });
+    });
+    socket.on('control', (raw) => {
+      const parsed = this.parse('control', controlPayload, raw);
+      if (parsed) this.control(parsed);
+    });
+    socket.on('exec', (raw) => {
+      const parsed = this.parse('exec', execPayload, raw);
+      if (!parsed) return;
+      if (this.phase !== 'live') socket.emit('ssherror', 'No SSH connection');
+      else this.toWorker({ type: 'exec', sid: this.sid!, request: parsed });
+    });
+    socket.on('session:ack', (raw) => {
+      const parsed = this.parse('session:ack', sessionAckPayload, raw);
+      if (parsed) this.clientAck(parsed.offset);
+    });
+    socket.onAny((event: string) => {
+      if (KNOWN_EVENTS.has(event)) return;
+      this.log.warn({ event }, 'unknown event from client');
+      socket.emit('ssherror', `Unsupported event: ${String(event).slice(0, 64)}`);
+    });
+    socket.on('disconnect', (reason) => this.disconnected(reason));
+  }
+
+  /**
+   * Parses one inbound payload; on failure tells the client and logs, and
+   * returns undefined so the handler stops.
+   */
+  private parse<S extends z.ZodType>(event: string, schema: S, raw: unknown): z.output<S> | undefined {
+    const parsed = parseInbound(schema, raw);
+    if (parsed.ok) return parsed.value;
+    this.log.warn({ event, problem: parsed.problem }, 'invalid event payload');
+    this.socket.emit('ssherror', `Invalid ${event} payload: ${parsed.problem}`);
+    return undefined;
+  }
+
+  private async authenticate(raw: unknown): Promise<void> {
+    if (this.phase !== 'awaiting-auth') {
+      this.socket.emit('ssherror', this.phase === 'live' ? 'Already authenticated' : 'Authentication already in progress');
+      return;
+    }
+    const parsed = parseInbound(authenticatePayload, raw);
+    if (!parsed.ok) {
+      this.log.warn({ event: 'authenticate', problem: parsed.problem }, 'invalid event payload');
+      this.socket.emit('authentication', { action: 'auth_result', success: false, message: `Invalid credentials: ${parsed.problem}` });
+      return;
+    }
+    await this.place(parsed.value);
+  }
+
+  private async place(credentials: AuthenticatePayload): Promise<void> {
+    const { settings, store, placement, bus, credentialsBox, tokenHasher } = this.parts;
+    const sid = randomUUID();
+    const target = { username: credentials.username, host: credentials.host, port: credentials.port ?? settings.ssh.port };
+    this.phase = 'placing';
+    this.sid = sid;
+    this.target = target;
+    this.resumeToken = newResumeToken();
+    this.routes.register(sid, this);
+    this.log.info({ event: 'login-requested', sid, user: target.username, target: `${target.host}:${target.port}` }, 'login requested');
+
+    const sealed = credentialsBox.seal(
+      JSON.stringify({ password: credentials.password, privateKey: credentials.privateKey, passphrase: credentials.passphrase }),
+      sid,
+    );
+    const timeoutMs = settings.cluster.placementTimeoutMs;
+    try {
+      await store.create({ sid, gateway: bus.address as `gw:${string}`, tokenHash: tokenHasher.hash(this.resumeToken), ...target }, timeoutMs + settings.ssh.readyTimeoutMs);
+      await placement.enqueue({
+        sid,
+        gateway: bus.address as `gw:${string}`,
+        ...target,
+        term: credentials.term ?? settings.ssh.term,
+        cols: credentials.cols ?? 80,
+        rows: credentials.rows ?? 24,
+        forwardAllPrompts: credentials.forwardAllKeyboardInteractivePrompts ?? false,
+        sealedCredentials: sealed,
+        deadline: Date.now() + timeoutMs,
+      });
+    } catch (error) {
+      this.log.error({ sid, err: (error as Error).message }, 'could not queue the session');
+      this.loginFailed('The gateway could not reach its session queue; try again shortly');
+      return;
+    }
+    this.placementTimer = setTimeout(() => void this.placementTimedOut(sid), timeoutMs);
+  }
+
+  private async placementTimedOut(sid: string): Promise<void> {
+    if (this.sid !== sid || this.phase !== 'placing') return;
+    await this.parts.placement.withdraw(sid).catch(() => false);
+    await this.parts.store.remove(sid).catch(() => undefined);
+    this.log.warn({ sid }, 'no worker took the session in time');
+    this.loginFailed('No SSH worker is available right now; try again shortly');
+  }
+
+  private promptResponse(raw: unknown): void {
+    const parsed = this.parse('prompt-response', promptResponsePayload, raw);
+    if (!parsed) return;
+    const prompt = this.pendingPrompt;
+    if (!prompt || this.phase !== 'logging-in') {
+      this.socket.emit('ssherror', 'No login prompt is waiting for an answer');
+      return;
+    }
+    this.pendingPrompt = undefined;
+    this.toWorker({ type: 'prompt-response', sid: this.sid!, promptId: prompt.id, answers: answersFor(prompt, parsed) });
+  }
+
+  private loggedIn(): void {
+    const { settings } = this.parts;
+    const target = this.target!;
+    this.phase = 'live';
+    this.pendingPrompt = undefined;
+    this.socket.emit('authentication', { action: 'auth_result', success: true });
+    this.socket.emit('session:info', {
+      sessionId: this.sid!,
+      resumeToken: this.resumeToken,
+      detachTimeoutMs: settings.session.detachTimeoutMs,
+      replayBytes: settings.session.replayBytes,
+    });
+    this.resumeToken = '';
+    this.socket.emit('permissions', { ...permissionsOf(settings.options) });
+    this.socket.emit('getTerminal', true);
+    this.socket.emit('updateUI', { element: 'footer', value: `ssh://${target.host}:${target.port}` });
+    this.socket.emit('updateUI', { element: 'status', value: 'Connected' });
+  }
+
+  private loginFailed(message: string): void {
+    clearTimeout(this.placementTimer);
+    this.socket.emit('authentication', { action: 'auth_result', success: false, message });
+    this.forgetSession();
+    this.phase = 'awaiting-auth';
+  }
+
+  private sessionClosed(reason: string, exitCode?: number, signal?: string): void {
+    this.socket.emit('session:closed', { reason, ...(exitCode !== undefined && { exitCode }), ...(signal !== undefined && { signal }) });
+    this.socket.emit('ssherror', 'Connection closed');
+    this.forgetSession();
+    this.phase = 'gone';
+    this.socket.disconnect(true);
+  }
+
+  private control(action: 'replayCredentials' | 'reauth'): void {
+    const { options } = this.parts.settings;
+    if (action === 'reauth') {
+      if (!options.allowReauth) this.socket.emit('ssherror', 'Re-authentication not permitted');
+      else this.socket.emit('authentication', { action: 'reauth' });
+      return;
+    }
+    if (!options.allowReplay) this.socket.emit('ssherror', 'Credential replay not permitted');
+    else if (this.phase !== 'live') this.socket.emit('ssherror', 'No active shell');
+    else this.toWorker({ type: 'replay-credentials', sid: this.sid! });
+  }
+
+  private emitOutput(data: Buffer): void {
+    this.socket.emit('data', data);
+    this.outputOffset += data.length;
+    if (!this.clientSendsAcks) this.ackWhenFlushed();
+  }
+
+  /**
+   * For clients that never ack (a stock WebSSH2 page), output counts as
+   * taken once the WebSocket has written it to the OS (the transport's
+   * `drain`). A client that reads slowly stops the drains, no ack goes out,
+   * and the worker's window stops the SSH channel.
+   */
+  private ackWhenFlushed(): void {
+    if (this.awaitingDrain || this.outputOffset - this.ackedOffset < this.ackStepBytes) return;
+    this.awaitingDrain = true;
+    const offset = this.outputOffset;
+    this.socket.conn.transport.once('drain', () => {
+      this.awaitingDrain = false;
+      if (this.clientSendsAcks) return;
+      this.sendAck(offset);
+      this.ackWhenFlushed();
+    });
+  }
+
+  private clientAck(offset: number): void {
+    this.clientSendsAcks = true;
+    if (offset > this.outputOffset) {
+      this.socket.emit('ssherror', 'session:ack offset is ahead of the output sent');
+      return;
+    }
+    if (offset - this.ackedOffset >= this.ackStepBytes || (offset === this.outputOffset && offset > this.ackedOffset)) {
+      this.sendAck(offset);
+    }
+  }
+
+  private sendAck(offset: number): void {
+    if (this.phase !== 'live' || offset <= this.ackedOffset) return;
+    this.ackedOffset = offset;
+    this.toWorker({ type: 'ack', sid: this.sid!, offset });
+  }
+
+  private disconnected(reason: string): void {
+    clearTimeout(this.placementTimer);
+    const sid = this.sid;
+    if (!sid) return;
+    if (this.phase === 'placing') {
+      void this.parts.placement.withdraw(sid).catch(() => false);
+      void this.parts.store.remove(sid).catch(() => undefined);
+    } else if (this.phase === 'logging-in' || this.phase === 'live') {
+      // The client said goodbye: end the session. The connection dropped:
+      // keep the session for a resume.
+      const intentional = reason === 'client namespace disconnect';
+      this.toWorker(intentional || this.phase === 'logging-in' ? { type: 'close', sid, reason: 'client disconnected' } : { type: 'detach', sid });
+    }
+    this.log.info({ sid, reason }, 'socket disconnected');
+    this.forgetSession();
+    this.phase = 'gone';
+  }
+
+  private forgetSession(): void {
+    if (this.sid) this.routes.unregister(this.sid, this);
+    this.sid = undefined;
+    this.worker = undefined;
+    this.pendingPrompt = undefined;
+    this.outputOffset = 0;
+    this.ackedOffset = 0;
+  }
+
+  private toWorker(message: ToWorker): void {
+    const worker = this.worker;
+    if (!worker) return;
+    this.parts.bus.post(worker, message).then(
+      (delivered) => {
+        if (!delivered && this.sid === message.sid && this.phase !== 'gone') this.sessionClosed('worker gone');
+      },
+      (error: Error) => this.log.warn({ sid: message.sid, err: error.message }, 'could not reach the worker'),
+    );
+  }
+}
+
+function permissionsOf(options: GatewaySettings['options']) {
+  return {
+    autoLog: options.autoLog,
+    allowReplay: options.allowReplay,
+    allowReconnect: options.allowReconnect,
+    allowReauth: options.allowReauth,
+  };
+}
+
+/** The answers in the prompt's field order, or null when the user backed out. */
+function answersFor(prompt: PromptMessage, response: PromptResponse): string[] | null {
+  if (Array.isArray(response)) return response;
+  if ('responses' in response) return response.responses;
+  if (response.action !== 'submit') return null;
+  return prompt.inputs.map((field) => response.inputs?.[field.id] ?? '');
+}

@@ -1,0 +1,51 @@
+/** `npm run gateway`: the gateway role of a cluster (needs REDIS_URL). */
+import { createAdapter } from '@socket.io/redis-adapter';
+import { keyLayout } from '../../shared/bus/keys.js';
+import type { ToWorker } from '../../shared/bus/messages.js';
+import { connectRedis } from '../../shared/bus/redis-connection.js';
+import { RedisBus } from '../../shared/bus/redis-bus.js';
+import { BullmqPlacementQueue } from '../../shared/placement/bullmq-placement.js';
+import { onShutdownSignal, requireRedisUrl, secretKeys, startProcess } from '../../shared/process/startup.js';
+import { RedisSessionStore } from '../../shared/session-store/redis-session-store.js';
+import { Gateway } from './gateway.js';
+import { createHttpServer } from './http-server.js';
+
+const { config, instanceId, log } = startProcess('gateway');
+const redisUrl = requireRedisUrl(config, 'gateway');
+const keys = keyLayout(config.cluster.keyPrefix);
+const commands = connectRedis(redisUrl, `gateway:${instanceId}`, { enableAutoPipelining: true });
+const reader = connectRedis(redisUrl, `gateway:${instanceId}:inbox`);
+const adapterPub = connectRedis(redisUrl, `gateway:${instanceId}:adapter-pub`);
+const adapterSub = connectRedis(redisUrl, `gateway:${instanceId}:adapter-sub`);
+for (const client of [commands, reader, adapterPub, adapterSub]) {
+  client.on('error', (error: Error) => log.warn({ err: error.message }, 'redis connection error'));
+}
+
+const bus = new RedisBus<ToWorker>({ address: `gw:${instanceId}`, keys, commands, reader, inboxTtlMs: config.cluster.leaseTtlMs });
+bus.on('error', (error, context) => log.warn({ err: error.message, context }, 'bus error'));
+await bus.open();
+
+let shuttingDown = false;
+const httpServer = createHttpServer({ ready: () => !shuttingDown && commands.status === 'ready' });
+const gateway = new Gateway(
+  {
+    settings: config,
+    bus,
+    store: new RedisSessionStore(commands, keys),
+    placement: new BullmqPlacementQueue(commands, keys),
+    ...secretKeys(config.session.secret),
+    log,
+  },
+  httpServer,
+  { origins: config.http.origins, adapter: createAdapter(adapterPub, adapterSub, { key: `${keys.prefix}:socket.io` }) },
+);
+gateway.start();
+httpServer.listen(config.listen.port, config.listen.ip, () => {
+  log.info({ event: 'listening', ip: config.listen.ip, port: config.listen.port, inbox: bus.address }, 'gateway listening');
+});
+
+onShutdownSignal(log, 10_000, async () => {
+  shuttingDown = true;
+  await gateway.close();
+  for (const client of [commands, reader, adapterPub, adapterSub]) client.disconnect();
+});

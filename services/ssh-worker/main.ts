@@ -1,0 +1,44 @@
+/** `npm run worker`: the ssh-worker role of a cluster (needs REDIS_URL). */
+import { keyLayout } from '../../shared/bus/keys.js';
+import type { ToGateway } from '../../shared/bus/messages.js';
+import { connectRedis } from '../../shared/bus/redis-connection.js';
+import { RedisBus } from '../../shared/bus/redis-bus.js';
+import { BullmqPlacementConsumer } from '../../shared/placement/bullmq-placement.js';
+import { onShutdownSignal, requireRedisUrl, secretKeys, startProcess } from '../../shared/process/startup.js';
+import { RedisSessionStore } from '../../shared/session-store/redis-session-store.js';
+import { SshWorker } from './worker.js';
+
+const { config, instanceId, log } = startProcess('ssh-worker');
+const redisUrl = requireRedisUrl(config, 'ssh-worker');
+const keys = keyLayout(config.cluster.keyPrefix);
+const commands = connectRedis(redisUrl, `worker:${instanceId}`, { enableAutoPipelining: true });
+const reader = connectRedis(redisUrl, `worker:${instanceId}:inbox`);
+const placementConnection = connectRedis(redisUrl, `worker:${instanceId}:placement`);
+for (const client of [commands, reader, placementConnection]) {
+  client.on('error', (error: Error) => log.warn({ err: error.message }, 'redis connection error'));
+}
+
+const bus = new RedisBus<ToGateway>({ address: `worker:${instanceId}`, keys, commands, reader, inboxTtlMs: config.cluster.leaseTtlMs });
+bus.on('error', (error, context) => log.warn({ err: error.message, context }, 'bus error'));
+await bus.open();
+
+const worker = new SshWorker({
+  settings: config,
+  bus,
+  store: new RedisSessionStore(commands, keys),
+  placement: new BullmqPlacementConsumer({
+    connection: placementConnection,
+    keys,
+    setupConcurrency: config.cluster.workerSetupConcurrency,
+    onError: (error, context) => log.warn({ err: error.message, context }, 'placement error'),
+  }),
+  credentialsBox: secretKeys(config.session.secret).credentialsBox,
+  log,
+});
+worker.start();
+log.info({ event: 'ready', inbox: bus.address, maxSessions: config.cluster.workerMaxSessions }, 'worker ready');
+
+onShutdownSignal(log, 10_000, async () => {
+  await worker.stop('worker shutting down');
+  for (const client of [commands, reader, placementConnection]) client.disconnect();
+});

@@ -1,0 +1,352 @@
+/**
+ * One browser session's SSH connection, owned by this worker: the login
+ * (password, key, keyboard-interactive rounds relayed to the user), the
+ * interactive shell with its pty, exec requests, and teardown from either
+ * side. It talks to the gateway only through bus messages.
+ */
+import { StringDecoder } from 'node:string_decoder';
+import { Client, type ClientChannel, type ConnectConfig, type KeyboardInteractiveCallback, type Prompt } from 'ssh2';
+import type { SubnetAllowList } from '../../shared/config/cidr.js';
+import type { Config } from '../../shared/config/schema.js';
+import type { Bus } from '../../shared/bus/bus.js';
+import type { InboxAddress, ToGateway, ToWorker } from '../../shared/bus/messages.js';
+import type { Logger } from '../../shared/log/logger.js';
+import type { Credentials, SessionJob } from '../../shared/placement/session-job.js';
+import type { ExecPayload } from '../../shared/protocol/inbound.js';
+import type { Lease } from '../../shared/session-store/session-store.js';
+import { describeConnectError, loginTimeoutMessage } from './connect-errors.js';
+import { resolveDestination } from './destination-policy.js';
+import { autoAnswer, toPromptMessage } from './keyboard-interactive.js';
+import { LoginDeadline } from './login-deadline.js';
+import { OutputRelay } from './output-relay.js';
+
+export type SessionSettings = Pick<Config, 'ssh' | 'options' | 'flow' | 'session'>;
+
+export interface SshSessionContext {
+  job: SessionJob;
+  lease: Lease;
+  settings: SessionSettings;
+  bus: Bus<ToGateway>;
+  allowList: SubnetAllowList;
+  log: Logger;
+  /** Called once, when the session has ended for any reason. */
+  onEnd: (session: SshSession) => void;
+}
+
+/** Bounds what a client can make us hold before its shell exists. */
+const MAX_EARLY_INPUT_CHUNKS = 256;
+
+interface PendingPrompt {
+  id: string;
+  finish: KeyboardInteractiveCallback;
+  timer: NodeJS.Timeout;
+}
+
+export class SshSession {
+  readonly sid: string;
+  readonly lease: Lease;
+  private gateway: InboxAddress;
+  private readonly client = new Client();
+  private readonly log: Logger;
+  private shell: ClientChannel | undefined;
+  private shellRequested = false;
+  /** Input typed while the shell channel was opening, written once it is open. */
+  private earlyInput: Buffer[] = [];
+  private relay: OutputRelay | undefined;
+  private size: { cols: number; rows: number };
+  private inputBytes = 0;
+  private replayPassword: string | undefined;
+  private pendingPrompt: PendingPrompt | undefined;
+  private exit: { code?: number; signal?: string } = {};
+  private detachTimer: NodeJS.Timeout | undefined;
+  private loggedIn = false;
+  private ended = false;
+  private readonly startedAt = Date.now();
+
+  constructor(private readonly context: SshSessionContext) {
+    const { job } = context;
+    this.sid = job.sid;
+    this.lease = context.lease;
+    this.gateway = job.gateway;
+    this.size = { cols: job.cols, rows: job.rows };
+    this.log = context.log.child({ sid: job.sid, user: job.username, target: `${job.host}:${job.port}` });
+  }
+
+  /**
+   * Connects and logs in, reporting the outcome to the gateway. Resolves true
+   * once logged in; false when the login failed (the session has ended).
+   */
+  async login(credentials: Credentials): Promise<boolean> {
+    const { job, settings, allowList } = this.context;
+    const target = { host: job.host, port: job.port };
+    const destination = await resolveDestination(job.host, allowList);
+    if (!destination.allowed) {
+      this.failLogin(destination.message, 'destination not permitted');
+      return false;
+    }
+    if (settings.options.allowReplay) this.replayPassword = credentials.password;
+
+    return new Promise<boolean>((resolve) => {
+      let settled = false;
+      const settle = (success: boolean, message?: string) => {
+        if (settled) return;
+        settled = true;
+        deadline.clear();
+        if (success) {
+          this.loggedIn = true;
+          this.post({ type: 'auth-result', sid: this.sid, success: true });
+          this.log.info({ event: 'session-start', address: destination.address, setupMs: Date.now() - this.startedAt }, 'session started');
+        } else {
+          this.failLogin(message ?? 'Authentication failed', 'login failed');
+        }
+        resolve(success);
+      };
+      const deadline = new LoginDeadline(settings.ssh.readyTimeoutMs, () =>
+        settle(false, loginTimeoutMessage(target, settings.ssh.readyTimeoutMs)),
+      );
+
+      let round = 0;
+      this.client.on('keyboard-interactive', (name, instructions, _lang, prompts, finish) => {
+        round++;
+        const answers = autoAnswer(prompts, {
+          round,
+          forwardAll: job.forwardAllPrompts || settings.ssh.alwaysSendKeyboardInteractivePrompts,
+          password: credentials.password,
+        });
+        if (answers) return finish(answers);
+        // Servers may send rounds with no prompts (information only).
+        if (prompts.length === 0) return finish([]);
+        this.forwardPrompt(name, instructions, prompts, finish, deadline, (message) => settle(false, message));
+      });
+      this.client.once('ready', () => settle(true));
+      this.client.on('error', (error) => {
+        if (!settled) settle(false, describeConnectError(error, target));
+        else this.log.warn({ err: error.message }, 'ssh connection error');
+      });
+      this.client.on('close', () => {
+        if (!settled) settle(false, `Connection to ${target.host}:${target.port} closed during login`);
+        else this.end('connection closed', true);
+      });
+
+      const connectConfig: ConnectConfig = {
+        host: destination.address,
+        port: job.port,
+        username: job.username,
+        password: credentials.password,
+        privateKey: credentials.privateKey,
+        passphrase: credentials.passphrase,
+        tryKeyboard: true,
+        readyTimeout: 0,
+        keepaliveInterval: settings.ssh.keepaliveIntervalMs,
+        keepaliveCountMax: settings.ssh.keepaliveCountMax,
+      };
+      try {
+        this.client.connect(connectConfig);
+      } catch (error) {
+        // ssh2 throws synchronously for keys it cannot parse.
+        settle(false, describeConnectError(error as Error, target));
+      }
+    });
+  }
+
+  handle(message: ToWorker): void {
+    if (this.ended) return;
+    switch (message.type) {
+      case 'prompt-response':
+        return this.answerPrompt(message.promptId, message.answers);
+      case 'terminal':
+        return this.openShell(message.cols, message.rows);
+      case 'input':
+        return this.input(message.data);
+      case 'resize':
+        this.size = { cols: message.cols, rows: message.rows };
+        this.shell?.setWindow(message.rows, message.cols, 0, 0);
+        return;
+      case 'ack':
+        this.relay?.ack(message.offset);
+        return;
+      case 'exec':
+        return this.runExec(message.request);
+      case 'replay-credentials':
+        return this.replayCredentials();
+      case 'detach':
+        return this.detach();
+      case 'close':
+        return this.end(message.reason, false);
+    }
+  }
+
+  /** Ends the session: the SSH connection closes and the lease is released by the owner. */
+  end(reason: string, notifyGateway: boolean): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.detachTimer);
+    if (this.pendingPrompt) clearTimeout(this.pendingPrompt.timer);
+    this.relay?.flush();
+    if (notifyGateway && this.loggedIn) {
+      this.post({ type: 'closed', sid: this.sid, reason, exitCode: this.exit.code, signal: this.exit.signal });
+    }
+    this.client.end();
+    if (this.loggedIn) {
+      this.log.info(
+        {
+          event: 'session-end',
+          reason,
+          durationMs: Date.now() - this.startedAt,
+          bytesIn: this.inputBytes,
+          bytesOut: this.relay?.producedOffset ?? 0,
+          exitCode: this.exit.code,
+          signal: this.exit.signal,
+        },
+        'session ended',
+      );
+    }
+    this.context.onEnd(this);
+  }
+
+  private failLogin(message: string, logReason: string): void {
+    this.post({ type: 'auth-result', sid: this.sid, success: false, message });
+    this.log.info({ event: 'login-failed', reason: logReason, message }, 'login failed');
+    this.end(logReason, false);
+  }
+
+  private forwardPrompt(
+    name: string,
+    instructions: string,
+    prompts: Prompt[],
+    finish: KeyboardInteractiveCallback,
+    deadline: LoginDeadline,
+    fail: (message: string) => void,
+  ): void {
+    const prompt = toPromptMessage(name, instructions, prompts);
+    const limitMs = this.context.settings.ssh.promptTimeoutMs;
+    deadline.suspend();
+    const timer = setTimeout(() => fail(`No answer to the login prompt within ${Math.round(limitMs / 1000)} s`), limitMs);
+    this.pendingPrompt = {
+      id: prompt.id,
+      timer,
+      finish: (answers) => {
+        deadline.resume();
+        finish(answers);
+      },
+    };
+    this.post({ type: 'prompt', sid: this.sid, prompt });
+  }
+
+  private answerPrompt(promptId: string, answers: string[] | null): void {
+    const pending = this.pendingPrompt;
+    if (!pending || pending.id !== promptId) return;
+    this.pendingPrompt = undefined;
+    clearTimeout(pending.timer);
+    if (answers === null) {
+      this.failLogin('Login cancelled', 'prompt cancelled');
+      return;
+    }
+    pending.finish(answers);
+  }
+
+  private openShell(cols: number, rows: number): void {
+    this.size = { cols, rows };
+    if (this.shellRequested) {
+      this.shell?.setWindow(rows, cols, 0, 0);
+      return;
+    }
+    this.shellRequested = true;
+    const { settings, job } = this.context;
+    this.client.shell({ term: job.term, cols, rows }, (error, stream) => {
+      if (error) {
+        this.post({ type: 'ssherror', sid: this.sid, message: `Could not open a shell: ${error.message}` });
+        this.end('shell refused', true);
+        return;
+      }
+      this.shell = stream;
+      const relay = new OutputRelay(
+        { send: (offset, data) => this.context.bus.post(this.gateway, { type: 'output', sid: this.sid, offset, data }) },
+        stream,
+        { highWaterBytes: settings.flow.highWaterBytes, lowWaterBytes: settings.flow.lowWaterBytes, replayBytes: settings.session.replayBytes },
+        () => this.detach(),
+      );
+      this.relay = relay;
+      // A size that changed while the shell was opening.
+      if (this.size.cols !== cols || this.size.rows !== rows) stream.setWindow(this.size.rows, this.size.cols, 0, 0);
+      stream.on('data', (chunk: Buffer) => relay.push(chunk));
+      stream.stderr.on('data', (chunk: Buffer) => relay.push(chunk));
+      stream.on('exit', (code: number | null, signal?: string) => {
+        this.exit = { code: code ?? undefined, signal: signal ?? undefined };
+      });
+      stream.on('close', () => this.end('shell closed', true));
+      for (const data of this.earlyInput.splice(0)) this.input(data);
+    });
+  }
+
+  private input(data: Buffer): void {
+    if (this.shell) {
+      this.inputBytes += data.length;
+      this.shell.write(data);
+    } else if (this.shellRequested && this.earlyInput.length < MAX_EARLY_INPUT_CHUNKS) {
+      this.earlyInput.push(data);
+    }
+  }
+
+  private runExec(request: ExecPayload): void {
+    const { job } = this.context;
+    const pty = request.pty ? { term: request.term ?? job.term, cols: request.cols ?? this.size.cols, rows: request.rows ?? this.size.rows } : undefined;
+    this.client.exec(request.command, { pty, env: request.env }, (error, stream) => {
+      if (error) {
+        this.post({ type: 'ssherror', sid: this.sid, message: `Exec failed: ${error.message}` });
+        return;
+      }
+      let finished = false;
+      const finishWith = (code: number | null, signal: string | null) => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        this.post({ type: 'exec-exit', sid: this.sid, message: { code, signal } });
+      };
+      const timer = request.timeoutMs
+        ? setTimeout(() => {
+            finishWith(null, 'TIMEOUT');
+            stream.close();
+          }, request.timeoutMs)
+        : undefined;
+      const relayText = (type: 'stdout' | 'stderr') => {
+        const decoder = new StringDecoder('utf8');
+        return (chunk: Buffer) => {
+          const data = decoder.write(chunk);
+          if (data) this.post({ type: 'exec-data', sid: this.sid, message: { type, data } });
+        };
+      };
+      stream.on('data', relayText('stdout'));
+      stream.stderr.on('data', relayText('stderr'));
+      stream.on('exit', (code: number | null, signal?: string) => finishWith(code, signal ?? null));
+      stream.on('close', () => finishWith(null, null));
+    });
+  }
+
+  private replayCredentials(): void {
+    if (!this.replayPassword) {
+      this.post({ type: 'ssherror', sid: this.sid, message: 'No stored password available' });
+    } else if (!this.shell) {
+      this.post({ type: 'ssherror', sid: this.sid, message: 'No active shell' });
+    } else {
+      this.shell.write(this.replayPassword + (this.context.settings.options.replayCrlf ? '\r\n' : '\n'));
+    }
+  }
+
+  /** No socket carries the session any more: keep it for a resume, for a while. */
+  private detach(): void {
+    if (this.detachTimer || this.ended) return;
+    const timeoutMs = this.context.settings.session.detachTimeoutMs;
+    this.log.info({ event: 'session-detached', timeoutMs }, 'session detached');
+    this.detachTimer = setTimeout(() => this.end('detached too long', false), timeoutMs);
+  }
+
+  private post(message: ToGateway): void {
+    this.context.bus.post(this.gateway, message).then(
+      (delivered) => {
+        if (!delivered) this.detach();
+      },
+      (error: Error) => this.log.warn({ err: error.message, type: message.type }, 'could not reach the gateway'),
+    );
+  }
+}

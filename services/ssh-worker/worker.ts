@@ -1,0 +1,145 @@
+/**
+ * An ssh-worker: takes new sessions from placement while it has room, owns
+ * their SSH connections, routes its inbox to them, and keeps their leases
+ * alive. The same class runs inside the all-in-one process, on in-memory
+ * parts.
+ */
+import { SubnetAllowList } from '../../shared/config/cidr.js';
+import type { Bus, Envelope } from '../../shared/bus/bus.js';
+import { isToWorker, type InboxAddress, type ToGateway } from '../../shared/bus/messages.js';
+import type { SealedBox } from '../../shared/crypto/sealed-box.js';
+import type { Logger } from '../../shared/log/logger.js';
+import type { PlacementConsumer } from '../../shared/placement/placement.js';
+import { credentialsSchema, type SessionJob } from '../../shared/placement/session-job.js';
+import type { SessionStore } from '../../shared/session-store/session-store.js';
+import { SshSession, type SessionSettings } from './ssh-session.js';
+
+export interface WorkerSettings extends SessionSettings {
+  cluster: { workerMaxSessions: number; leaseTtlMs: number; heartbeatIntervalMs: number };
+}
+
+export interface SshWorkerParts {
+  settings: WorkerSettings;
+  bus: Bus<ToGateway>;
+  store: SessionStore;
+  placement: PlacementConsumer;
+  credentialsBox: SealedBox;
+  log: Logger;
+}
+
+export class SshWorker {
+  private readonly sessions = new Map<string, SshSession>();
+  private readonly allowList: SubnetAllowList;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private accepting = true;
+
+  constructor(private readonly parts: SshWorkerParts) {
+    this.allowList = new SubnetAllowList(parts.settings.ssh.allowedSubnets);
+    if (this.allowList.isOpen) {
+      parts.log.warn('WEBSSH2_SSH_ALLOWED_SUBNETS is empty: this worker is an open proxy to any host it can reach');
+    }
+  }
+
+  get address(): InboxAddress {
+    return this.parts.bus.address;
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  start(): void {
+    const { bus, placement, settings } = this.parts;
+    bus.listen((envelope) => this.route(envelope));
+    placement.start((job) => this.setup(job));
+    this.updateCapacity();
+    this.heartbeat = setInterval(() => void this.renewLeases(), settings.cluster.heartbeatIntervalMs);
+    this.heartbeat.unref();
+  }
+
+  /** Stops taking sessions, ends the ones it has, and closes its parts. */
+  async stop(reason: string): Promise<void> {
+    this.accepting = false;
+    clearInterval(this.heartbeat);
+    await this.parts.placement.close();
+    for (const session of [...this.sessions.values()]) session.end(reason, true);
+    await this.parts.bus.close();
+  }
+
+  private route({ message }: Envelope): void {
+    const session = this.sessions.get(message.sid);
+    if (!session) {
+      this.parts.log.debug({ sid: message.sid, type: message.type }, 'message for a session this worker does not hold');
+      return;
+    }
+    if (isToWorker(message)) session.handle(message);
+    else this.parts.log.warn({ sid: message.sid, type: message.type }, 'gateway-bound message in a worker inbox; dropped');
+  }
+
+  private async setup(job: SessionJob): Promise<'taken' | 'declined'> {
+    const { settings, store, bus, credentialsBox, log } = this.parts;
+    if (!this.accepting || this.sessions.size >= settings.cluster.workerMaxSessions) return 'declined';
+    if (Date.now() > job.deadline) {
+      log.info({ sid: job.sid }, 'placement job arrived after its deadline; skipped');
+      return 'taken';
+    }
+    const claim = await store.claim(job.sid, bus.address, settings.cluster.leaseTtlMs);
+    if (claim.status !== 'claimed') {
+      log.info({ sid: job.sid, status: claim.status }, 'session not claimed');
+      return 'taken';
+    }
+    const lease = { sid: job.sid, fence: claim.fence };
+    await bus.post(job.gateway, { type: 'claimed', sid: job.sid, worker: bus.address, fence: claim.fence });
+
+    const session = new SshSession({
+      job,
+      lease,
+      settings,
+      bus,
+      allowList: this.allowList,
+      log,
+      onEnd: (ended) => this.forget(ended),
+    });
+    this.sessions.set(job.sid, session);
+    this.updateCapacity();
+
+    let credentials;
+    try {
+      credentials = credentialsSchema.parse(JSON.parse(credentialsBox.open(job.sealedCredentials, job.sid)));
+    } catch {
+      log.error({ sid: job.sid }, 'sealed credentials did not open: is WEBSSH2_SESSION_SECRET the same on every process?');
+      await bus.post(job.gateway, { type: 'auth-result', sid: job.sid, success: false, message: 'Internal error: credentials could not be read' });
+      session.end('credentials unreadable', false);
+      return 'taken';
+    }
+    await session.login(credentials);
+    return 'taken';
+  }
+
+  private forget(session: SshSession): void {
+    if (this.sessions.get(session.sid) !== session) return;
+    this.sessions.delete(session.sid);
+    this.updateCapacity();
+    this.parts.store.release(this.address, session.lease).catch((error: Error) => {
+      this.parts.log.warn({ sid: session.sid, err: error.message }, 'could not release the session lease');
+    });
+  }
+
+  private updateCapacity(): void {
+    const free = this.accepting ? this.parts.settings.cluster.workerMaxSessions - this.sessions.size : 0;
+    this.parts.placement.setFreeSlots(free);
+  }
+
+  private async renewLeases(): Promise<void> {
+    const { store, settings, log } = this.parts;
+    const sessions = [...this.sessions.values()];
+    try {
+      const statuses = await store.renew(this.address, sessions.map((s) => s.lease), settings.cluster.leaseTtlMs);
+      statuses.forEach((status, index) => {
+        if (status === 'lost') sessions[index]!.end('lease lost to another worker', true);
+      });
+    } catch (error) {
+      log.warn({ err: (error as Error).message }, 'lease renewal failed; will retry');
+    }
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Wire format of a bus message as the field list of one Redis stream entry:
+ *
+ *   v  format version      t  message type      f  sender's inbox
+ *   s  session id          o  byte offset (binary types only)
+ *   b  body: raw bytes for `input`/`output`, JSON for everything else
+ *
+ * Field names are one letter because terminal output is the hot path and
+ * every entry carries them.
+ */
+import { BINARY_TYPES, jsonBodySchemas, type BusMessage, type InboxAddress } from './messages.js';
+
+export const BUS_FORMAT_VERSION = '1';
+
+export interface Envelope {
+  from: InboxAddress;
+  message: BusMessage;
+}
+
+export function encodeEnvelope({ from, message }: Envelope): Array<string | Buffer> {
+  if (message.type === 'output') {
+    return ['v', BUS_FORMAT_VERSION, 't', message.type, 'f', from, 's', message.sid, 'o', String(message.offset), 'b', message.data];
+  }
+  if (message.type === 'input') {
+    return ['v', BUS_FORMAT_VERSION, 't', message.type, 'f', from, 's', message.sid, 'b', message.data];
+  }
+  return ['v', BUS_FORMAT_VERSION, 't', message.type, 'f', from, 's', message.sid, 'b', JSON.stringify(message)];
+}
+
+export class BusDecodeError extends Error {
+  override readonly name = 'BusDecodeError';
+}
+
+/** Decodes the flat [name, value, name, value, ...] list that XREAD returns. */
+export function decodeEnvelope(fields: Buffer[]): Envelope {
+  let version: string | undefined;
+  let type: string | undefined;
+  let from: string | undefined;
+  let sid: string | undefined;
+  let offset: string | undefined;
+  let body: Buffer | undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i]!;
+    const value = fields[i + 1]!;
+    if (name.length !== 1) continue;
+    switch (name[0]) {
+      case 0x76 /* v */: version = value.toString(); break;
+      case 0x74 /* t */: type = value.toString(); break;
+      case 0x66 /* f */: from = value.toString(); break;
+      case 0x73 /* s */: sid = value.toString(); break;
+      case 0x6f /* o */: offset = value.toString(); break;
+      case 0x62 /* b */: body = value; break;
+    }
+  }
+  if (version !== BUS_FORMAT_VERSION) throw new BusDecodeError(`unsupported bus format version ${String(version)}`);
+  if (!type || !from || !sid || !body) throw new BusDecodeError('bus entry lacks a required field');
+  if (!/^(gw|worker):/.test(from)) throw new BusDecodeError(`bus entry from an unknown sender ${from}`);
+  return { from: from as InboxAddress, message: decodeMessage(type, sid, offset, body) };
+}
+
+function decodeMessage(type: string, sid: string, offset: string | undefined, body: Buffer): BusMessage {
+  if (BINARY_TYPES.has(type as BusMessage['type'])) {
+    if (type === 'input') return { type: 'input', sid, data: body };
+    const parsedOffset = Number(offset);
+    if (!Number.isSafeInteger(parsedOffset) || parsedOffset < 0) throw new BusDecodeError('output entry has a bad offset');
+    return { type: 'output', sid, offset: parsedOffset, data: body };
+  }
+  const schema = jsonBodySchemas[type as keyof typeof jsonBodySchemas];
+  if (!schema) throw new BusDecodeError(`unknown bus message type ${type}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString());
+  } catch {
+    throw new BusDecodeError(`${type} message body is not JSON`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new BusDecodeError(`malformed ${type} message: ${parsed.error.message}`);
+  return { ...parsed.data, type } as BusMessage;
+}

@@ -1,0 +1,37 @@
+/**
+ * The Redis key layout, in one place. Every key a process touches is built
+ * here from the cluster's key prefix, so one Redis can serve several
+ * clusters and an operator can read the layout off this file:
+ *
+ *   {p}:inbox:gw:<id>        stream   a gateway's inbox (TTL, renewed by its heartbeat)
+ *   {p}:inbox:worker:<id>    stream   a worker's inbox (TTL, renewed by its heartbeat)
+ *   {p}:session:<sid>        hash     session record and lease: owner, fence, state,
+ *                                     resume-token hash, user/host (TTL = lease)
+ *   {p}:fence                string   fencing-token counter (monotonic, never expires)
+ *   {p}:worker:<id>          string   worker liveness and load (TTL, renewed by heartbeat)
+ *   {p}:bull:sessions:*      BullMQ   the placement queue
+ */
+import type { InboxAddress } from './messages.js';
+
+export const PLACEMENT_QUEUE_NAME = 'sessions';
+
+export interface KeyLayout {
+  readonly prefix: string;
+  inbox(address: InboxAddress): string;
+  session(sid: string): string;
+  fenceCounter(): string;
+  workerLiveness(workerId: string): string;
+  /** BullMQ's own prefix; it appends `:<queue>:<suffix>` itself. */
+  bullPrefix(): string;
+}
+
+export function keyLayout(prefix: string): KeyLayout {
+  return {
+    prefix,
+    inbox: (address) => `${prefix}:inbox:${address}`,
+    session: (sid) => `${prefix}:session:${sid}`,
+    fenceCounter: () => `${prefix}:fence`,
+    workerLiveness: (workerId) => `${prefix}:worker:${workerId}`,
+    bullPrefix: () => `${prefix}:bull`,
+  };
+}

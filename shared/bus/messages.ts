@@ -1,0 +1,123 @@
+/**
+ * Messages between gateways and ssh-workers: two tagged unions, one per
+ * direction. Each message names its session (`sid`); the bus adds the
+ * sender's inbox and the format version on the wire (see codec.ts).
+ *
+ * Terminal bytes travel as raw Buffers in both directions: no base64, no JSON.
+ */
+import { z } from 'zod';
+import type { ExecDataMessage, ExecExitMessage, PromptMessage, UpdateUiMessage } from '../protocol/events.js';
+import type { ExecPayload } from '../protocol/inbound.js';
+
+/** Where a message is delivered: one inbox per gateway and one per worker. */
+export type InboxAddress = `gw:${string}` | `worker:${string}`;
+
+export type ToWorker =
+  /** Open the interactive shell (the browser answered `getTerminal`). */
+  | { type: 'terminal'; sid: string; cols: number; rows: number }
+  | { type: 'input'; sid: string; data: Buffer }
+  | { type: 'resize'; sid: string; cols: number; rows: number }
+  /** Output bytes the client (or the gateway's transport) has taken. */
+  | { type: 'ack'; sid: string; offset: number }
+  /** Answers in prompt order; null when the user abandoned the round. */
+  | { type: 'prompt-response'; sid: string; promptId: string; answers: string[] | null }
+  | { type: 'exec'; sid: string; request: ExecPayload }
+  | { type: 'replay-credentials'; sid: string }
+  /** The socket went away without saying goodbye: keep the session for a resume. */
+  | { type: 'detach'; sid: string }
+  /** End the session now. */
+  | { type: 'close'; sid: string; reason: string };
+
+export type ToGateway =
+  /** A worker took the session; send its traffic to `worker`. */
+  | { type: 'claimed'; sid: string; worker: InboxAddress; fence: number }
+  | { type: 'prompt'; sid: string; prompt: PromptMessage }
+  | { type: 'auth-result'; sid: string; success: boolean; message?: string }
+  /** Shell output starting at byte `offset` of the session's output stream. */
+  | { type: 'output'; sid: string; offset: number; data: Buffer }
+  | { type: 'exec-data'; sid: string; message: ExecDataMessage }
+  | { type: 'exec-exit'; sid: string; message: ExecExitMessage }
+  | { type: 'ssherror'; sid: string; message: string }
+  | { type: 'ui'; sid: string; update: UpdateUiMessage }
+  | { type: 'closed'; sid: string; reason: string; exitCode?: number; signal?: string };
+
+export type BusMessage = ToWorker | ToGateway;
+
+const TO_WORKER_TYPES: ReadonlySet<string> = new Set<ToWorker['type']>([
+  'terminal', 'input', 'resize', 'ack', 'prompt-response', 'exec', 'replay-credentials', 'detach', 'close',
+]);
+
+/** Inboxes are typed by who reads them; a message of the other direction is a routing bug. */
+export function isToWorker(message: BusMessage): message is ToWorker {
+  return TO_WORKER_TYPES.has(message.type);
+}
+
+export function isToGateway(message: BusMessage): message is ToGateway {
+  return !TO_WORKER_TYPES.has(message.type);
+}
+
+/** Types whose body is raw bytes rather than JSON. */
+export const BINARY_TYPES = new Set<BusMessage['type']>(['input', 'output']);
+
+const sid = z.string().min(1).max(128);
+const dims = { cols: z.number().int().min(1), rows: z.number().int().min(1) };
+const inbox = z.string().regex(/^(gw|worker):[A-Za-z0-9._-]+$/) as z.ZodType<InboxAddress>;
+
+/**
+ * Schemas for the JSON-bodied variants. A process only trusts messages from
+ * its own cluster, but a rolling deploy can put two releases on one Redis:
+ * a message this release does not understand is dropped with a log line,
+ * never half-applied.
+ */
+export const jsonBodySchemas = {
+  terminal: z.object({ sid, ...dims }),
+  resize: z.object({ sid, ...dims }),
+  ack: z.object({ sid, offset: z.number().int().min(0) }),
+  'prompt-response': z.object({ sid, promptId: z.string(), answers: z.array(z.string()).nullable() }),
+  exec: z.object({
+    sid,
+    request: z.object({
+      command: z.string(),
+      pty: z.boolean().optional(),
+      term: z.string().optional(),
+      cols: z.number().int().optional(),
+      rows: z.number().int().optional(),
+      env: z.record(z.string(), z.string()).optional(),
+      timeoutMs: z.number().int().optional(),
+    }),
+  }),
+  'replay-credentials': z.object({ sid }),
+  detach: z.object({ sid }),
+  close: z.object({ sid, reason: z.string() }),
+  claimed: z.object({ sid, worker: inbox, fence: z.number().int() }),
+  prompt: z.object({
+    sid,
+    prompt: z.object({
+      id: z.string(),
+      type: z.literal('input'),
+      title: z.string(),
+      message: z.string(),
+      inputs: z.array(
+        z.object({ id: z.string(), label: z.string(), type: z.enum(['text', 'password']), required: z.boolean() }),
+      ),
+      buttons: z.array(
+        z.object({ action: z.string(), label: z.string(), variant: z.enum(['primary', 'secondary']).optional() }),
+      ),
+      autoFocus: z.boolean(),
+    }),
+  }),
+  'auth-result': z.object({ sid, success: z.boolean(), message: z.string().optional() }),
+  'exec-data': z.object({ sid, message: z.object({ type: z.enum(['stdout', 'stderr']), data: z.string() }) }),
+  'exec-exit': z.object({
+    sid,
+    message: z.object({ code: z.number().int().nullable(), signal: z.string().nullable() }),
+  }),
+  ssherror: z.object({ sid, message: z.string() }),
+  ui: z.object({ sid, update: z.object({ element: z.enum(['footer', 'status', 'header']), value: z.string() }) }),
+  closed: z.object({
+    sid,
+    reason: z.string(),
+    exitCode: z.number().int().optional(),
+    signal: z.string().optional(),
+  }),
+} satisfies Record<Exclude<BusMessage['type'], 'input' | 'output'>, z.ZodType>;

@@ -1,0 +1,133 @@
+/**
+ * The cluster's bus: one Redis stream per process (its inbox).
+ *
+ * - Writers append with `XADD ... NOMKSTREAM`, so a message for a process
+ *   that is gone (its inbox expired) is not stored, and the writer learns it.
+ * - The owner reads its inbox with one blocking XREAD on a connection of its
+ *   own and trims what it has read, so an inbox holds only what is in flight.
+ * - The inbox has a TTL that the owner renews; after a crash it disappears by
+ *   itself. If Redis comes back empty, the next renewal recreates it.
+ */
+import { EventEmitter } from 'node:events';
+import type { Redis } from 'ioredis';
+import type { Bus, Envelope } from './bus.js';
+import { decodeEnvelope, encodeEnvelope } from './codec.js';
+import type { KeyLayout } from './keys.js';
+import type { BusMessage, InboxAddress } from './messages.js';
+
+export interface RedisBusOptions {
+  address: InboxAddress;
+  keys: KeyLayout;
+  /** For XADD, XTRIM and renewals. */
+  commands: Redis;
+  /** Dedicated to the blocking XREAD. */
+  reader: Redis;
+  inboxTtlMs: number;
+  /** Entries fetched per XREAD. */
+  batchSize?: number;
+}
+
+export interface RedisBusEvents {
+  /** A failure of a background loop: logged by the owner, never thrown. */
+  error: [error: Error, context: string];
+}
+
+export class RedisBus<Out extends BusMessage> extends EventEmitter<RedisBusEvents> implements Bus<Out> {
+  readonly address: InboxAddress;
+  private readonly inboxKey: string;
+  private lastId = '$';
+  private closed = false;
+  private renewTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: RedisBusOptions) {
+    super();
+    this.address = options.address;
+    this.inboxKey = options.keys.inbox(options.address);
+  }
+
+  /** Creates the inbox and starts renewing its TTL. Call before announcing the address. */
+  async open(): Promise<void> {
+    this.lastId = await this.createInbox();
+    this.renewTimer = setInterval(() => void this.renewInbox(), Math.max(250, Math.floor(this.options.inboxTtlMs / 3)));
+    this.renewTimer.unref();
+  }
+
+  async post(to: InboxAddress, message: Out): Promise<boolean> {
+    const fields = encodeEnvelope({ from: this.address, message });
+    const id = await this.options.commands.xadd(this.options.keys.inbox(to), 'NOMKSTREAM', '*', ...fields);
+    return id !== null;
+  }
+
+  listen(handler: (envelope: Envelope) => void): void {
+    void this.readLoop(handler);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.renewTimer);
+    this.options.reader.disconnect();
+    await this.options.commands.del(this.inboxKey).catch(() => undefined);
+  }
+
+  /** `XADD MAXLEN 0` makes an empty stream and tells us where reading starts. */
+  private async createInbox(): Promise<string> {
+    const reply = await this.options.commands
+      .multi()
+      .xadd(this.inboxKey, 'MAXLEN', '0', '*', 'v', '0')
+      .pexpire(this.inboxKey, this.options.inboxTtlMs)
+      .exec();
+    const id = reply?.[0]?.[1];
+    if (typeof id !== 'string') throw new Error(`could not create inbox ${this.inboxKey}`);
+    return id;
+  }
+
+  private async renewInbox(): Promise<void> {
+    try {
+      const renewed = await this.options.commands.pexpire(this.inboxKey, this.options.inboxTtlMs);
+      // Redis lost the key (restart without persistence): recreate it. New
+      // stream ids are time-based, so they sort after what we have read.
+      if (renewed === 0 && !this.closed) await this.createInbox();
+    } catch (error) {
+      this.emit('error', error as Error, 'inbox renewal');
+    }
+  }
+
+  private async readLoop(handler: (envelope: Envelope) => void): Promise<void> {
+    const batchSize = this.options.batchSize ?? 256;
+    while (!this.closed) {
+      let reply: [Buffer, [Buffer, Buffer[]][]][] | null;
+      try {
+        reply = (await this.options.reader.xreadBuffer(
+          'COUNT', batchSize, 'BLOCK', 0, 'STREAMS', this.inboxKey, this.lastId,
+        )) as [Buffer, [Buffer, Buffer[]][]][] | null;
+      } catch (error) {
+        if (this.closed) return;
+        this.emit('error', error as Error, 'inbox read');
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        continue;
+      }
+      const entries = reply?.[0]?.[1];
+      if (!entries || entries.length === 0) continue;
+      for (const [id, fields] of entries) {
+        this.lastId = id.toString();
+        let envelope: Envelope;
+        try {
+          envelope = decodeEnvelope(fields);
+        } catch (error) {
+          this.emit('error', error as Error, 'inbox decode');
+          continue;
+        }
+        try {
+          handler(envelope);
+        } catch (error) {
+          this.emit('error', error as Error, `handling ${envelope.message.type}`);
+        }
+      }
+      // Approximate trimming drops whole stream nodes: cheap, and it never
+      // removes an entry newer than what we have read.
+      this.options.commands.xtrim(this.inboxKey, 'MINID', '~', this.lastId).catch((error: Error) => {
+        this.emit('error', error, 'inbox trim');
+      });
+    }
+  }
+}

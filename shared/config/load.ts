@@ -1,0 +1,131 @@
+/**
+ * Builds the configuration from an optional JSON file and the environment
+ * (the environment wins), parses it once with the schema, and freezes it.
+ * A bad setting fails start-up with a message naming the variable (or file
+ * key) and what is wrong with it.
+ */
+import { readFileSync } from 'node:fs';
+import { configSchema, type Config } from './schema.js';
+
+type Kind = 'string' | 'int' | 'bool' | 'list';
+
+/**
+ * Every environment variable the system reads, and where it lands. WebSSH2's
+ * names are kept wherever the concept is the same; ours start with FLEET_.
+ */
+export const ENVIRONMENT_VARIABLES = {
+  WEBSSH2_LISTEN_IP: { path: 'listen.ip', kind: 'string' },
+  WEBSSH2_LISTEN_PORT: { path: 'listen.port', kind: 'int' },
+  WEBSSH2_HTTP_ORIGINS: { path: 'http.origins', kind: 'list' },
+  WEBSSH2_SSH_PORT: { path: 'ssh.port', kind: 'int' },
+  WEBSSH2_SSH_TERM: { path: 'ssh.term', kind: 'string' },
+  WEBSSH2_SSH_READY_TIMEOUT: { path: 'ssh.readyTimeoutMs', kind: 'int' },
+  WEBSSH2_SSH_KEEPALIVE_INTERVAL: { path: 'ssh.keepaliveIntervalMs', kind: 'int' },
+  WEBSSH2_SSH_KEEPALIVE_COUNT_MAX: { path: 'ssh.keepaliveCountMax', kind: 'int' },
+  WEBSSH2_SSH_ALLOWED_SUBNETS: { path: 'ssh.allowedSubnets', kind: 'list' },
+  WEBSSH2_SSH_ALWAYS_SEND_KEYBOARD_INTERACTIVE: { path: 'ssh.alwaysSendKeyboardInteractivePrompts', kind: 'bool' },
+  WEBSSH2_SSH_PROMPT_TIMEOUT: { path: 'ssh.promptTimeoutMs', kind: 'int' },
+  WEBSSH2_OPTIONS_ALLOW_REPLAY: { path: 'options.allowReplay', kind: 'bool' },
+  WEBSSH2_OPTIONS_REPLAY_CRLF: { path: 'options.replayCrlf', kind: 'bool' },
+  WEBSSH2_OPTIONS_ALLOW_REAUTH: { path: 'options.allowReauth', kind: 'bool' },
+  WEBSSH2_OPTIONS_ALLOW_RECONNECT: { path: 'options.allowReconnect', kind: 'bool' },
+  WEBSSH2_OPTIONS_AUTO_LOG: { path: 'options.autoLog', kind: 'bool' },
+  WEBSSH2_SESSION_SECRET: { path: 'session.secret', kind: 'string' },
+  FLEET_DETACH_TIMEOUT_MS: { path: 'session.detachTimeoutMs', kind: 'int' },
+  FLEET_REPLAY_BYTES: { path: 'session.replayBytes', kind: 'int' },
+  FLEET_FLOW_HIGH_WATER_BYTES: { path: 'flow.highWaterBytes', kind: 'int' },
+  FLEET_FLOW_LOW_WATER_BYTES: { path: 'flow.lowWaterBytes', kind: 'int' },
+  REDIS_URL: { path: 'cluster.redisUrl', kind: 'string' },
+  FLEET_REDIS_KEY_PREFIX: { path: 'cluster.keyPrefix', kind: 'string' },
+  FLEET_WORKER_MAX_SESSIONS: { path: 'cluster.workerMaxSessions', kind: 'int' },
+  FLEET_WORKER_SETUP_CONCURRENCY: { path: 'cluster.workerSetupConcurrency', kind: 'int' },
+  FLEET_PLACEMENT_TIMEOUT_MS: { path: 'cluster.placementTimeoutMs', kind: 'int' },
+  FLEET_LEASE_TTL_MS: { path: 'cluster.leaseTtlMs', kind: 'int' },
+  FLEET_HEARTBEAT_INTERVAL_MS: { path: 'cluster.heartbeatIntervalMs', kind: 'int' },
+  FLEET_INSTANCE_ID: { path: 'cluster.instanceId', kind: 'string' },
+  LOG_LEVEL: { path: 'log.level', kind: 'string' },
+} as const satisfies Record<string, { path: string; kind: Kind }>;
+
+/** Names a JSON file with the schema's nested shape; variables override it. */
+export const CONFIG_FILE_VARIABLE = 'FLEET_CONFIG_FILE';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const input: Record<string, unknown> = {};
+  const sourceByPath = new Map<string, string>();
+
+  const file = env[CONFIG_FILE_VARIABLE];
+  if (file) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new ConfigError(`${CONFIG_FILE_VARIABLE}: cannot read ${file}: ${(error as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new ConfigError(`${CONFIG_FILE_VARIABLE}: ${file} must hold a JSON object`);
+    }
+    Object.assign(input, parsed);
+  }
+
+  for (const [name, { path, kind }] of Object.entries(ENVIRONMENT_VARIABLES)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    setPath(input, path, convert(name, raw, kind));
+    sourceByPath.set(path, name);
+  }
+
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const path = issue.path.join('.');
+      const setting = sourceByPath.get(path) ?? `${path} (config file or default)`;
+      return `${setting}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  if (result.data.cluster.redisUrl && !result.data.session.secret) {
+    throw new ConfigError('WEBSSH2_SESSION_SECRET: required when REDIS_URL is set (the same value on every process of the cluster)');
+  }
+  return deepFreeze(result.data);
+}
+
+function convert(name: string, raw: string, kind: Kind): unknown {
+  switch (kind) {
+    case 'string':
+      return raw;
+    case 'int': {
+      if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${name}: "${raw}" is not a whole number`);
+      return Number(raw.trim());
+    }
+    case 'bool': {
+      const value = raw.trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(value)) return true;
+      if (['false', '0', 'no', 'off'].includes(value)) return false;
+      throw new ConfigError(`${name}: "${raw}" is not a boolean (true/false)`);
+    }
+    case 'list':
+      return raw.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    node = (typeof next === 'object' && next !== null ? next : (node[part] = {})) as Record<string, unknown>;
+  }
+  node[parts.at(-1)!] = value;
+}
+
+function deepFreeze<T>(value: T): Readonly<T> {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

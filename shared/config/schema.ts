@@ -1,0 +1,110 @@
+/**
+ * The whole configuration of every role, as one zod schema with its defaults.
+ * Units are in the names. `load.ts` builds the input from the environment (and
+ * an optional JSON file) and parses it once at start-up; the frozen result is
+ * passed down as an argument.
+ */
+import { z } from 'zod';
+import { parseCidr } from './cidr.js';
+
+const port = z.number().int().min(1).max(65_535);
+const positiveMs = z.number().int().min(1);
+const bytes = z.number().int().min(1);
+
+const cidrList = z.array(z.string()).superRefine((list, ctx) => {
+  for (const entry of list) {
+    if (!parseCidr(entry)) ctx.addIssue({ code: 'custom', message: `"${entry}" is not a CIDR block (e.g. 10.0.0.0/8 or fd00::/8)` });
+  }
+});
+
+export const configSchema = z
+  .object({
+    listen: z
+      .object({
+        ip: z.string().min(1).default('0.0.0.0'),
+        port: port.default(2222),
+      })
+      .prefault({}),
+    http: z
+      .object({
+        /** Socket.IO CORS origins; `*:*` (WebSSH2's default) allows any. */
+        origins: z.array(z.string().min(1)).default(['*:*']),
+      })
+      .prefault({}),
+    ssh: z
+      .object({
+        /** Used when the client names no port. */
+        port: port.default(22),
+        term: z.string().regex(/^[A-Za-z0-9._+-]{1,64}$/).default('xterm-256color'),
+        readyTimeoutMs: positiveMs.default(20_000),
+        keepaliveIntervalMs: positiveMs.default(120_000),
+        keepaliveCountMax: z.number().int().min(1).default(10),
+        /** Empty means any destination: an open proxy. */
+        allowedSubnets: cidrList.default([]),
+        alwaysSendKeyboardInteractivePrompts: z.boolean().default(false),
+        /** How long a forwarded keyboard-interactive round may wait for the user. */
+        promptTimeoutMs: positiveMs.default(120_000),
+      })
+      .prefault({}),
+    options: z
+      .object({
+        /** WebSSH2's default: the client may ask to type the login password into the shell. */
+        allowReplay: z.boolean().default(true),
+        /** Replayed credentials end with CRLF instead of LF. */
+        replayCrlf: z.boolean().default(false),
+        allowReauth: z.boolean().default(true),
+        allowReconnect: z.boolean().default(true),
+        autoLog: z.boolean().default(false),
+      })
+      .prefault({}),
+    session: z
+      .object({
+        /** Cluster secret: derives the keys that seal credentials and hash resume tokens. */
+        secret: z.string().min(32, 'must be at least 32 characters').optional(),
+        detachTimeoutMs: positiveMs.default(5 * 60_000),
+        replayBytes: bytes.min(64 * 1024).default(2 * 1024 * 1024),
+      })
+      .prefault({}),
+    flow: z
+      .object({
+        /** Unacknowledged output above which the worker stops reading the SSH channel. */
+        highWaterBytes: bytes.default(2 * 1024 * 1024),
+        /** The worker reads again once unacknowledged output falls below this. */
+        lowWaterBytes: bytes.default(512 * 1024),
+      })
+      .prefault({}),
+    cluster: z
+      .object({
+        /** Unset: all-in-one mode (gateway and worker in one process, in-memory bus). */
+        redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+        keyPrefix: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('wsf'),
+        workerMaxSessions: z.number().int().min(1).default(500),
+        /** How many SSH logins one worker runs at once. */
+        workerSetupConcurrency: z.number().int().min(1).default(32),
+        placementTimeoutMs: positiveMs.default(30_000),
+        leaseTtlMs: positiveMs.min(1_000).default(10_000),
+        heartbeatIntervalMs: positiveMs.default(3_000),
+        /** Stable id for this process (defaults to hostname + random suffix). */
+        instanceId: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/).optional(),
+      })
+      .prefault({}),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    if (config.flow.lowWaterBytes >= config.flow.highWaterBytes) {
+      ctx.addIssue({ code: 'custom', path: ['flow', 'lowWaterBytes'], message: 'must be below flow.highWaterBytes' });
+    }
+    if (config.session.replayBytes < config.flow.highWaterBytes) {
+      ctx.addIssue({ code: 'custom', path: ['session', 'replayBytes'], message: 'must be at least flow.highWaterBytes, or a resume could find its bytes gone' });
+    }
+    if (config.cluster.heartbeatIntervalMs * 2 > config.cluster.leaseTtlMs) {
+      ctx.addIssue({ code: 'custom', path: ['cluster', 'heartbeatIntervalMs'], message: 'must be at most half of cluster.leaseTtlMs' });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

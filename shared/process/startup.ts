@@ -1,0 +1,76 @@
+/**
+ * What every process does first and last: read its configuration (or stop
+ * with a message naming the bad setting), name itself, log, derive its keys
+ * from the cluster secret, and shut down in bounded time on a signal.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { ConfigError, loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { ResumeTokenHasher } from '../crypto/resume-token.js';
+import { deriveKey, SealedBox } from '../crypto/sealed-box.js';
+import { createLogger, type Logger } from '../log/logger.js';
+
+export interface ProcessBasics {
+  config: Readonly<Config>;
+  instanceId: string;
+  log: Logger;
+}
+
+export function startProcess(role: string): ProcessBasics {
+  let config: Readonly<Config>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`webssh-fleet ${role}: ${error.message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+  const instanceId = config.cluster.instanceId ?? `${hostname()}-${randomBytes(3).toString('hex')}`.replace(/[^A-Za-z0-9._-]/g, '-');
+  const log = createLogger({ role, instanceId, level: config.log.level });
+  process.on('unhandledRejection', (reason) => log.error({ err: String(reason) }, 'unhandled rejection'));
+  return { config, instanceId, log };
+}
+
+export function requireRedisUrl(config: Readonly<Config>, role: string): string {
+  if (config.cluster.redisUrl) return config.cluster.redisUrl;
+  process.stderr.write(`webssh-fleet ${role}: REDIS_URL: required for this role (npm start runs the all-in-one mode without Redis)\n`);
+  process.exit(78);
+}
+
+export interface SecretKeys {
+  credentialsBox: SealedBox;
+  tokenHasher: ResumeTokenHasher;
+}
+
+/** Without a configured secret (all-in-one mode only) a random one lives as long as the process. */
+export function secretKeys(secret: string | undefined): SecretKeys {
+  const material = secret ?? randomBytes(32).toString('base64url');
+  return {
+    credentialsBox: new SealedBox(deriveKey(material, 'credentials')),
+    tokenHasher: new ResumeTokenHasher(deriveKey(material, 'resume-token')),
+  };
+}
+
+/** Runs `stop` on SIGTERM/SIGINT, then exits; a second signal or `graceMs` forces the exit. */
+export function onShutdownSignal(log: Logger, graceMs: number, stop: (signal: NodeJS.Signals) => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      log.warn({ graceMs }, 'shutdown took too long; exiting');
+      process.exit(1);
+    }, graceMs).unref();
+    stop(signal).then(
+      () => process.exit(0),
+      (error: Error) => {
+        log.error({ err: error.message }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+}

@@ -1,0 +1,86 @@
+/**
+ * The session store on Redis. Each atomic step is a Lua script in
+ * `scripts/<operation>-<numberOfKeys>.lua`; ioredis runs them by SHA (EVALSHA),
+ * so two releases with different script bodies can share one Redis.
+ */
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import type { KeyLayout } from '../bus/keys.js';
+import type { InboxAddress } from '../bus/messages.js';
+import type { ClaimResult, Lease, NewSession, RenewStatus, SessionStore } from './session-store.js';
+
+interface SessionScripts {
+  claimSession(sessionKey: string, fenceKey: string, owner: string, ttlMs: number): Promise<number>;
+  renewLease(sessionKey: string, owner: string, fence: number, ttlMs: number): Promise<number>;
+  releaseSession(sessionKey: string, owner: string, fence: number): Promise<number>;
+}
+
+const SCRIPTS = [
+  ['claimSession', 'claim-session-2.lua', 2],
+  ['renewLease', 'renew-lease-1.lua', 1],
+  ['releaseSession', 'release-session-1.lua', 1],
+] as const;
+
+function withScripts(redis: Redis): Redis & SessionScripts {
+  for (const [name, file, numberOfKeys] of SCRIPTS) {
+    if (!(name in redis)) {
+      const lua = readFileSync(new URL(`./scripts/${file}`, import.meta.url), 'utf8');
+      redis.defineCommand(name, { numberOfKeys, lua });
+    }
+  }
+  return redis as Redis & SessionScripts;
+}
+
+const RENEW_CODES: Record<number, RenewStatus> = { 1: 'renewed', 0: 'gone', [-1]: 'lost' };
+
+export class RedisSessionStore implements SessionStore {
+  private readonly redis: Redis & SessionScripts;
+
+  constructor(redis: Redis, private readonly keys: KeyLayout) {
+    this.redis = withScripts(redis);
+  }
+
+  async create(session: NewSession, ttlMs: number): Promise<void> {
+    const key = this.keys.session(session.sid);
+    await this.redis
+      .multi()
+      .hset(key, {
+        state: 'pending',
+        gateway: session.gateway,
+        tokenHash: session.tokenHash,
+        username: session.username,
+        host: session.host,
+        port: String(session.port),
+        createdAt: String(Date.now()),
+      })
+      .pexpire(key, ttlMs)
+      .exec();
+  }
+
+  async remove(sid: string): Promise<void> {
+    await this.redis.del(this.keys.session(sid));
+  }
+
+  async claim(sid: string, owner: InboxAddress, ttlMs: number): Promise<ClaimResult> {
+    const result = await this.redis.claimSession(this.keys.session(sid), this.keys.fenceCounter(), owner, ttlMs);
+    if (result > 0) return { status: 'claimed', fence: result };
+    return result === 0 ? { status: 'gone' } : { status: 'taken' };
+  }
+
+  async renew(owner: InboxAddress, leases: readonly Lease[], ttlMs: number): Promise<RenewStatus[]> {
+    if (leases.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const lease of leases) {
+      (pipeline as unknown as SessionScripts).renewLease(this.keys.session(lease.sid), owner, lease.fence, ttlMs);
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([error, code]) => {
+      if (error) throw error;
+      return RENEW_CODES[code as number] ?? 'lost';
+    });
+  }
+
+  async release(owner: InboxAddress, lease: Lease): Promise<void> {
+    await this.redis.releaseSession(this.keys.session(lease.sid), owner, lease.fence);
+  }
+}

@@ -1,0 +1,22 @@
+--[[
+  Claims a waiting session for a worker and issues its fencing token.
+
+  KEYS[1] session hash      {p}:session:<sid>
+  KEYS[2] fencing counter   {p}:fence
+  ARGV[1] owner inbox       worker:<id>
+  ARGV[2] lease TTL (ms)
+
+  Returns: the fencing token (> 0) when claimed;
+           0 when the session is gone (the gateway gave up on it);
+          -1 when a worker already owns it (this job ran twice).
+]]
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+if redis.call('HEXISTS', KEYS[1], 'owner') == 1 then
+  return -1
+end
+local fence = redis.call('INCR', KEYS[2])
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'fence', fence, 'state', 'live')
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return fence
