@@ -19,10 +19,13 @@ export function describeConnectError(error: Ssh2Error, target: { host: string; p
       return `Connection timeout: ${where} did not answer`;
     case 'ECONNRESET':
     case 'EPIPE':
-      return `Connection to ${where} was closed by the remote side during login`;
+      return `Connection to ${where} was closed by the remote side during the SSH handshake`;
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return `Host not found: ${target.host}`;
+  }
+  if (/Connection lost before handshake/i.test(error.message)) {
+    return `Connection to ${where} was closed by the remote side before the SSH handshake`;
   }
   if (error.level === 'client-authentication') {
     return 'Authentication failed: the server rejected the username, password or key';

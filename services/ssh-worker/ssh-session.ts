@@ -124,7 +124,7 @@ export class SshSession {
         else this.log.warn({ err: error.message }, 'ssh connection error');
       });
       this.client.on('close', () => {
-        if (!settled) settle(false, `Connection to ${target.host}:${target.port} closed during login`);
+        if (!settled) settle(false, `Connection to ${target.host}:${target.port} was closed by the remote side during login`);
         else this.end('connection closed', true);
       });
 

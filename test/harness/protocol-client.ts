@@ -25,7 +25,7 @@ export class ProtocolClient {
   private constructor(readonly socket: ClientSocket) {
     socket.onAny((event: string, ...args: unknown[]) => {
       if (event === 'data' && typeof args[0] !== 'string') {
-        const chunk = Buffer.from(args[0] as ArrayBuffer | Buffer);
+        const chunk = Buffer.isBuffer(args[0]) ? args[0] : Buffer.from(args[0] as ArrayBuffer);
         this.outputChunks.push(chunk);
         this.outputBytes += chunk.length;
       }
