@@ -249,7 +249,9 @@ export class ClientConnection {
       return;
     }
     this.pendingPrompt = undefined;
-    this.toWorker({ type: 'prompt-response', sid: this.sid!, promptId: prompt.id, answers: answersFor(prompt, parsed) });
+    const answers = answersFor(prompt, parsed);
+    const sealedAnswers = answers === null ? null : this.parts.credentialsBox.seal(JSON.stringify(answers), this.sid!);
+    this.toWorker({ type: 'prompt-response', sid: this.sid!, promptId: prompt.id, sealedAnswers });
   }
 
   private loggedIn(): void {

@@ -8,7 +8,9 @@ import { StringDecoder } from 'node:string_decoder';
 import { Client, type ClientChannel, type ConnectConfig, type KeyboardInteractiveCallback, type Prompt } from 'ssh2';
 import type { SubnetAllowList } from '../../shared/config/cidr.js';
 import type { Config } from '../../shared/config/schema.js';
+import { z } from 'zod';
 import type { Bus } from '../../shared/bus/bus.js';
+import type { SealedBox } from '../../shared/crypto/sealed-box.js';
 import type { InboxAddress, ToGateway, ToWorker } from '../../shared/bus/messages.js';
 import type { Logger } from '../../shared/log/logger.js';
 import type { Credentials, SessionJob } from '../../shared/placement/session-job.js';
@@ -27,6 +29,8 @@ export interface SshSessionContext {
   lease: Lease;
   settings: SessionSettings;
   bus: Bus<ToGateway>;
+  /** Opens what the gateway sealed for this session (prompt answers). */
+  credentialsBox: SealedBox;
   allowList: SubnetAllowList;
   log: Logger;
   /** Called once, when the session has ended for any reason. */
@@ -153,7 +157,7 @@ export class SshSession {
     if (this.ended) return;
     switch (message.type) {
       case 'prompt-response':
-        return this.answerPrompt(message.promptId, message.answers);
+        return this.answerPrompt(message.promptId, message.sealedAnswers);
       case 'terminal':
         return this.openShell(message.cols, message.rows);
       case 'input':
@@ -233,13 +237,20 @@ export class SshSession {
     this.post({ type: 'prompt', sid: this.sid, prompt });
   }
 
-  private answerPrompt(promptId: string, answers: string[] | null): void {
+  private answerPrompt(promptId: string, sealedAnswers: string | null): void {
     const pending = this.pendingPrompt;
     if (!pending || pending.id !== promptId) return;
     this.pendingPrompt = undefined;
     clearTimeout(pending.timer);
-    if (answers === null) {
+    if (sealedAnswers === null) {
       this.failLogin('Login cancelled', 'prompt cancelled');
+      return;
+    }
+    let answers: string[];
+    try {
+      answers = z.array(z.string()).parse(JSON.parse(this.context.credentialsBox.open(sealedAnswers, this.sid)));
+    } catch {
+      this.failLogin('Internal error: the prompt answers could not be read', 'prompt answers unreadable');
       return;
     }
     pending.finish(answers);

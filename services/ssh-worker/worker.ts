@@ -96,6 +96,7 @@ export class SshWorker {
       lease,
       settings,
       bus,
+      credentialsBox,
       allowList: this.allowList,
       log,
       onEnd: (ended) => this.forget(ended),

@@ -19,8 +19,11 @@ export type ToWorker =
   | { type: 'resize'; sid: string; cols: number; rows: number }
   /** Output bytes the client (or the gateway's transport) has taken. */
   | { type: 'ack'; sid: string; offset: number }
-  /** Answers in prompt order; null when the user abandoned the round. */
-  | { type: 'prompt-response'; sid: string; promptId: string; answers: string[] | null }
+  /**
+   * Answers in prompt order, sealed (they are passwords and one-time codes);
+   * null when the user abandoned the round.
+   */
+  | { type: 'prompt-response'; sid: string; promptId: string; sealedAnswers: string | null }
   | { type: 'exec'; sid: string; request: ExecPayload }
   | { type: 'replay-credentials'; sid: string }
   /** The socket went away without saying goodbye: keep the session for a resume. */
@@ -73,7 +76,7 @@ export const jsonBodySchemas = {
   terminal: z.object({ sid, ...dims }),
   resize: z.object({ sid, ...dims }),
   ack: z.object({ sid, offset: z.number().int().min(0) }),
-  'prompt-response': z.object({ sid, promptId: z.string(), answers: z.array(z.string()).nullable() }),
+  'prompt-response': z.object({ sid, promptId: z.string(), sealedAnswers: z.string().nullable() }),
   exec: z.object({
     sid,
     request: z.object({

@@ -4,6 +4,8 @@
  * a redis-server of its own. Every process can be signalled or killed.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.js';
 import { spawnService, type ServiceProcess } from './processes.js';
@@ -30,11 +32,22 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
-const DIST = fileURLToPath(new URL('../../dist/services/', import.meta.url));
+/** The checkout's root, whether this file runs from test/ (vitest) or dist/test/ (bench). */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('package.json not found above the harness');
+    dir = parent;
+  }
+  return dir;
+}
+
+const SERVICES = join(repoRoot(), 'dist', 'services');
 export const ENTRY = {
-  allInOne: `${DIST}all-in-one/main.js`,
-  gateway: `${DIST}gateway/main.js`,
-  worker: `${DIST}ssh-worker/main.js`,
+  allInOne: join(SERVICES, 'all-in-one', 'main.js'),
+  gateway: join(SERVICES, 'gateway', 'main.js'),
+  worker: join(SERVICES, 'ssh-worker', 'main.js'),
 };
 
 const STARTUP_TIMEOUT_MS = 20_000;

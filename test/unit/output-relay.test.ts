@@ -1,0 +1,83 @@
+/**
+ * The relay's coalescing and flow-control rules, driven directly: the sink
+ * records what would go on the bus and settles when the test says so.
+ */
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { OutputRelay } from '../../services/ssh-worker/output-relay.js';
+
+function harness(options = { highWaterBytes: 100, lowWaterBytes: 40, replayBytes: 1000, maxEntryBytes: 64 }) {
+  const sent: Array<{ offset: number; data: string; settle: (delivered: boolean) => void }> = [];
+  const source = { paused: false, pause() { this.paused = true; }, resume() { this.paused = false; } };
+  let undelivered = 0;
+  const relay = new OutputRelay(
+    { send: (offset, data) => new Promise<boolean>((settle) => sent.push({ offset, data: data.toString(), settle })) },
+    source,
+    options,
+    () => undelivered++,
+  );
+  return { relay, sent, source, undelivered: () => undelivered };
+}
+
+describe('output relay', () => {
+  it('sends the chunks of one event-loop turn as one entry with its offset', async () => {
+    const { relay, sent } = harness();
+    relay.push(Buffer.from('ab'));
+    relay.push(Buffer.from('cd'));
+    expect(sent).toHaveLength(0);
+    await nextTurn();
+    expect(sent.map(({ offset, data }) => ({ offset, data }))).toEqual([{ offset: 0, data: 'abcd' }]);
+  });
+
+  it('holds output while a send is in flight and sends it as one entry when it completes', async () => {
+    const { relay, sent } = harness();
+    relay.push(Buffer.from('a'));
+    await nextTurn();
+    relay.push(Buffer.from('b'));
+    await nextTurn();
+    relay.push(Buffer.from('c'));
+    await nextTurn();
+    expect(sent).toHaveLength(1);
+    sent[0]!.settle(true);
+    await nextTurn();
+    expect(sent.map(({ offset, data }) => ({ offset, data }))).toEqual([{ offset: 0, data: 'a' }, { offset: 1, data: 'bc' }]);
+  });
+
+  it('sends at once when pending output reaches the entry size limit', () => {
+    const { relay, sent } = harness();
+    relay.push(Buffer.alloc(64, 'x'));
+    expect(sent).toHaveLength(1);
+  });
+
+  it('pauses the source above the high-water mark and resumes at the low-water mark', async () => {
+    const { relay, source, sent } = harness();
+    relay.push(Buffer.alloc(60, 'x'));
+    relay.push(Buffer.alloc(50, 'y'));
+    expect(source.paused).toBe(true);
+    relay.ack(60);
+    expect(source.paused).toBe(true); // 50 unacknowledged > 40
+    await nextTurn();
+    sent.forEach((s) => s.settle(true));
+    await nextTurn();
+    relay.ack(110);
+    expect(source.paused).toBe(false);
+  });
+
+  it('does not let an ack beyond what was sent pre-acknowledge later output', () => {
+    const { relay, source } = harness();
+    relay.push(Buffer.alloc(70, 'x'));
+    relay.ack(10_000);
+    relay.push(Buffer.alloc(101, 'y'));
+    expect(source.paused).toBe(true);
+  });
+
+  it('reports undelivered output and keeps it for replay', async () => {
+    const { relay, sent, undelivered } = harness();
+    relay.push(Buffer.from('hello'));
+    await nextTurn();
+    sent[0]!.settle(false);
+    await nextTurn();
+    expect(undelivered()).toBe(1);
+    expect(relay.replayFrom(2)?.toString()).toBe('llo');
+  });
+});

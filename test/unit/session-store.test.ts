@@ -1,0 +1,105 @@
+/**
+ * The session store's claim/renew/release rules, one suite run against the
+ * Lua scripts on a real redis-server and against the in-memory store.
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyLayout } from '../../shared/bus/keys.js';
+import { MemorySessionStore } from '../../shared/session-store/memory-session-store.js';
+import { RedisSessionStore } from '../../shared/session-store/redis-session-store.js';
+import type { SessionStore } from '../../shared/session-store/session-store.js';
+import { startRedis, type RedisHandle } from '../harness/redis-server.js';
+
+let redisServer: RedisHandle;
+let redis: Redis;
+beforeAll(async () => {
+  redisServer = await startRedis();
+  redis = new Redis(redisServer.url);
+});
+afterAll(async () => {
+  redis?.disconnect();
+  await redisServer?.stop();
+});
+
+const keys = keyLayout('unit');
+const stores: Array<[string, () => SessionStore]> = [
+  ['redis', () => new RedisSessionStore(redis, keys)],
+  ['memory', () => new MemorySessionStore()],
+];
+let counter = 0;
+const newSession = () => ({ sid: `sid-${++counter}`, gateway: 'gw:g1' as const, tokenHash: 'h', username: 'u', host: 'h', port: 22 });
+
+describe.each(stores)('session store (%s)', (_name, makeStore) => {
+  it('lets exactly one worker claim a session, with a growing fencing token', async () => {
+    const store = makeStore();
+    const [a, b] = [newSession(), newSession()];
+    await store.create(a, 10_000);
+    await store.create(b, 10_000);
+    const first = await store.claim(a.sid, 'worker:w1', 10_000);
+    expect(first).toMatchObject({ status: 'claimed' });
+    expect(await store.claim(a.sid, 'worker:w2', 10_000)).toEqual({ status: 'taken' });
+    expect(await store.claim(a.sid, 'worker:w1', 10_000)).toEqual({ status: 'taken' });
+    const second = await store.claim(b.sid, 'worker:w2', 10_000);
+    expect((second as { fence: number }).fence).toBeGreaterThan((first as { fence: number }).fence);
+  });
+
+  it('does not claim a session the gateway removed or let expire', async () => {
+    const store = makeStore();
+    const removed = newSession();
+    await store.create(removed, 10_000);
+    await store.remove(removed.sid);
+    expect(await store.claim(removed.sid, 'worker:w1', 10_000)).toEqual({ status: 'gone' });
+    const expired = newSession();
+    await store.create(expired, 50);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(await store.claim(expired.sid, 'worker:w1', 10_000)).toEqual({ status: 'gone' });
+  });
+
+  it('renews only leases the caller holds, and reports gone and lost ones', async () => {
+    const store = makeStore();
+    const held = newSession();
+    const other = newSession();
+    await store.create(held, 10_000);
+    await store.create(other, 10_000);
+    const mine = (await store.claim(held.sid, 'worker:w1', 200)) as { fence: number };
+    const theirs = (await store.claim(other.sid, 'worker:w2', 10_000)) as { fence: number };
+    const statuses = await store.renew(
+      'worker:w1',
+      [
+        { sid: held.sid, fence: mine.fence },
+        { sid: other.sid, fence: theirs.fence },
+        { sid: 'never-existed', fence: 1 },
+        { sid: held.sid, fence: mine.fence + 1000 },
+      ],
+      10_000,
+    );
+    expect(statuses).toEqual(['renewed', 'lost', 'gone', 'lost']);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The renewal outlived the original 200 ms lease.
+    expect(await store.renew('worker:w1', [{ sid: held.sid, fence: mine.fence }], 10_000)).toEqual(['renewed']);
+  });
+
+  it('releases a session only for its owner and fence', async () => {
+    const store = makeStore();
+    const session = newSession();
+    await store.create(session, 10_000);
+    const { fence } = (await store.claim(session.sid, 'worker:w1', 10_000)) as { fence: number };
+    await store.release('worker:w2', { sid: session.sid, fence });
+    await store.release('worker:w1', { sid: session.sid, fence: fence + 1 });
+    expect(await store.renew('worker:w1', [{ sid: session.sid, fence }], 10_000)).toEqual(['renewed']);
+    await store.release('worker:w1', { sid: session.sid, fence });
+    expect(await store.renew('worker:w1', [{ sid: session.sid, fence }], 10_000)).toEqual(['gone']);
+  });
+});
+
+describe('session store keys in Redis', () => {
+  it('always carry a TTL and never the resume token in the clear', async () => {
+    const store = new RedisSessionStore(redis, keys);
+    const session = { ...newSession(), tokenHash: 'hashed-token' };
+    await store.create(session, 5_000);
+    await store.claim(session.sid, 'worker:w1', 8_000);
+    const key = keys.session(session.sid);
+    expect(await redis.pttl(key)).toBeGreaterThan(5_000);
+    expect(await redis.hgetall(key)).toMatchObject({ owner: 'worker:w1', state: 'live', tokenHash: 'hashed-token' });
+  });
+});
