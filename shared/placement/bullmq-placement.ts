@@ -99,8 +99,9 @@ export class BullmqPlacementConsumer implements PlacementConsumer {
     worker.concurrency = Math.min(this.options.setupConcurrency, this.freeSlots);
     if (this.paused) {
       this.paused = false;
-      if (worker.isRunning()) worker.resume();
-      else void worker.run().catch((error: Error) => this.options.onError(error, 'placement worker run'));
+      // resume() both starts a worker that never ran and wakes one that
+      // pause() stopped (run() would return at once while paused is set).
+      void worker.resume();
     }
   }
 }
