@@ -23,10 +23,11 @@ const CTRL_U = '\x15';
 const QUIET_MS = 10;
 const ECHO_TIMEOUT_MS = 5_000;
 
-export async function measureEchoLatency(open: () => Promise<Shell>, warmup: number, samples: number): Promise<EchoResult> {
+export async function measureEchoLatency(open: () => Promise<Shell>, warmup: number, samples: number, timeoutMs: number): Promise<EchoResult> {
   const shell = await within(open(), 30_000, 'login');
   try {
     await waitForPrompt(shell, 30_000);
+    const deadline = Date.now() + timeoutMs;
     let expected = -1;
     let echoed: ((at: bigint) => void) | undefined;
     const activity = { chunks: 0, lastAt: 0 };
@@ -40,6 +41,7 @@ export async function measureEchoLatency(open: () => Promise<Shell>, warmup: num
 
     const samplesMs: number[] = [];
     for (let i = 0; i < warmup + samples; i++) {
+      if (Date.now() > deadline) throw new Error(`${i} of ${warmup + samples} keystrokes done after ${timeoutMs} ms`);
       if (i > 0 && i % KEYS_PER_LINE === 0) await clearLine(shell, activity);
       const key = KEYS[i % KEYS.length]!;
       expected = key.charCodeAt(0);

@@ -104,7 +104,7 @@ async function dumpRedis(redis: Redis): Promise<string> {
       case 'hash': value = await redis.hgetall(key); break;
       case 'list': value = await redis.lrange(key, 0, -1); break;
       case 'set': value = await redis.smembers(key); break;
-      case 'zset': value = await redis.zrange(key, 0, -1, 'WITHSCORES'); break;
+      case 'zset': value = await redis.zrange(key, '0', '-1', 'WITHSCORES'); break;
       case 'stream': value = await redis.xrange(key, '-', '+'); break;
       default: value = `<${type}>`;
     }

@@ -1,0 +1,32 @@
+/** The machine a run happened on, printed with the results so numbers from different machines are not compared blindly. */
+import { spawnSync } from 'node:child_process';
+import { cpus, release, totalmem } from 'node:os';
+
+export interface MachineInfo {
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  kernel: string;
+  node: string;
+  openssh: string;
+  redis: string;
+}
+
+export function describeMachine(): MachineInfo {
+  const cores = cpus();
+  return {
+    cpuModel: cores[0]?.model.trim() ?? 'unknown',
+    cores: cores.length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    kernel: `${process.platform} ${release()}`,
+    node: process.version,
+    // `ssh -V` writes to stderr.
+    openssh: firstLine('ssh', ['-V']).split(',')[0] ?? 'unknown',
+    redis: /v=(\S+)/.exec(firstLine('redis-server', ['--version']))?.[1] ?? 'unknown',
+  };
+}
+
+function firstLine(command: string, args: string[]): string {
+  const run = spawnSync(command, args, { encoding: 'utf8' });
+  return `${run.stdout ?? ''}${run.stderr ?? ''}`.trim().split('\n')[0] ?? '';
+}

@@ -1,0 +1,119 @@
+/**
+ * The markdown report: one table of medians (fleet against the direct ssh2
+ * baseline, with the targets) and below it every raw per-round value the
+ * medians come from.
+ */
+import type { BenchResults, Sample } from './results.js';
+import type { ThroughputResult } from './scenarios/throughput.js';
+import { median } from './stats.js';
+
+interface Row {
+  measure: string;
+  direct?: number[];
+  fleet?: number[];
+  digits: number;
+  /** Checked against the fleet's median, or against fleet/direct when `ofRatio`. */
+  target?: { bound: 'at least' | 'at most'; value: number; ofRatio?: boolean };
+}
+
+const CLUSTER_ROLES = ['gateway', 'worker', 'redis'] as const;
+
+const megabytes = (r: ThroughputResult): number => r.bytes / 1e6;
+const mbPerSecond = (r: ThroughputResult): number => megabytes(r) / r.seconds;
+const cpuPerMb = (r: ThroughputResult, roles: readonly string[]): number =>
+  roles.reduce((sum, role) => sum + (r.cpuMs[role] ?? 0), 0) / megabytes(r);
+const clientCpuPerMb = (r: ThroughputResult): number => r.clientCpuMs / megabytes(r);
+
+function pick<R>(samples: Sample<R>[] | undefined, value: (r: R) => number): number[] | undefined {
+  return samples?.map(value);
+}
+
+export function renderReport(results: BenchResults): string {
+  const { throughput, echo, sessions, machine, config } = results;
+  const n = config.sessions;
+  const memoryPerSession = (role: string) => (r: { sessions: number; rssBeforeKiB: Record<string, number>; rssAfterKiB: Record<string, number> }) =>
+    ((r.rssAfterKiB[role] ?? 0) - (r.rssBeforeKiB[role] ?? 0)) / r.sessions;
+
+  const rows: Row[] = [
+    { measure: 'throughput MB/s', direct: pick(throughput.direct, mbPerSecond), fleet: pick(throughput.cluster, mbPerSecond), digits: 1, target: { bound: 'at least', value: 0.9, ofRatio: true } },
+    { measure: 'throughput MB/s, stock client (no session:ack)', direct: pick(throughput.direct, mbPerSecond), fleet: pick(throughput['cluster-no-ack'], mbPerSecond), digits: 1 },
+    { measure: 'CPU ms/MB, gateway+worker+redis', fleet: pick(throughput.cluster, (r) => cpuPerMb(r, CLUSTER_ROLES)), digits: 2, target: { bound: 'at most', value: 12 } },
+    ...CLUSTER_ROLES.map((role): Row => ({
+      measure: role === 'worker' ? 'CPU ms/MB, worker (direct: the ssh2 client process)' : `CPU ms/MB, ${role}`,
+      ...(role === 'worker' && { direct: pick(throughput.direct, clientCpuPerMb) }),
+      fleet: pick(throughput.cluster, (r) => cpuPerMb(r, [role])),
+      digits: 2,
+    })),
+    { measure: 'echo p50 ms', direct: pick(echo.direct, (r) => r.p50Ms), fleet: pick(echo.cluster, (r) => r.p50Ms), digits: 3, target: { bound: 'at most', value: 1.6 } },
+    { measure: 'echo p99 ms', direct: pick(echo.direct, (r) => r.p99Ms), fleet: pick(echo.cluster, (r) => r.p99Ms), digits: 3, target: { bound: 'at most', value: 4 } },
+    { measure: `${n}-session setup s`, direct: pick(sessions.direct, (r) => r.seconds), fleet: pick(sessions.cluster, (r) => r.seconds), digits: 2 },
+    ...CLUSTER_ROLES.map((role): Row => ({
+      measure: role === 'worker' ? 'memory KiB/session, worker (direct: the ssh2 client process)' : `memory KiB/session, ${role}`,
+      ...(role === 'worker' && { direct: pick(sessions.direct, memoryPerSession('client')) }),
+      fleet: pick(sessions.cluster, memoryPerSession(role)),
+      digits: 1,
+    })),
+  ];
+  if (config.allInOne) {
+    rows.push(
+      { measure: 'all-in-one: throughput MB/s', direct: pick(throughput.direct, mbPerSecond), fleet: pick(throughput['all-in-one'], mbPerSecond), digits: 1 },
+      { measure: 'all-in-one: CPU ms/MB (direct: the ssh2 client process)', direct: pick(throughput.direct, clientCpuPerMb), fleet: pick(throughput['all-in-one'], (r) => cpuPerMb(r, ['all-in-one'])), digits: 2 },
+      { measure: 'all-in-one: echo p50 ms', direct: pick(echo.direct, (r) => r.p50Ms), fleet: pick(echo['all-in-one'], (r) => r.p50Ms), digits: 3 },
+      { measure: 'all-in-one: echo p99 ms', direct: pick(echo.direct, (r) => r.p99Ms), fleet: pick(echo['all-in-one'], (r) => r.p99Ms), digits: 3 },
+    );
+  }
+
+  const lines = [
+    `## webssh-fleet bench, ${results.date}`,
+    '',
+    `${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM; ${machine.kernel}; Node ${machine.node}; ${machine.openssh}; Redis ${machine.redis}`,
+    `${config.rounds} rounds (variant order rotated every round, each measurement in a fresh process); ` +
+      `${config.megabytes} MB per transfer; ${config.echoSamples} keystrokes per round after ${config.echoWarmup} warm-up; ` +
+      `${n} concurrent sessions; fleet env ${Object.entries(config.fleetEnv).map(([k, v]) => `${k}=${v}`).join(' ')}; ` +
+      `took ${Math.round(results.durationSeconds)} s`,
+    '',
+    '| measure | direct ssh2 | webssh-fleet (cluster 1+1) | ratio | target |',
+    '| --- | ---: | ---: | ---: | --- |',
+    ...rows.map(tableRow),
+    '',
+    'Medians over the rounds. Raw values per round, in round order:',
+    '',
+    ...rows.map(detailsLine),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function tableRow(row: Row): string {
+  const direct = row.direct && median(row.direct);
+  const fleet = row.fleet && median(row.fleet);
+  const ratio = direct !== undefined && fleet !== undefined ? fleet / direct : undefined;
+  const cells = [
+    row.measure,
+    format(direct, row.digits),
+    format(fleet, row.digits),
+    ratio === undefined ? '–' : `${ratio.toFixed(2)}x`,
+    targetCell(row, row.target?.ofRatio ? ratio : fleet),
+  ];
+  return `| ${cells.join(' | ')} |`;
+}
+
+function targetCell(row: Row, value: number | undefined): string {
+  const { target } = row;
+  if (!target) return '';
+  const text = `${target.bound === 'at least' ? '>=' : '<='} ${target.value}${target.ofRatio ? 'x' : ''}`;
+  if (value === undefined || Number.isNaN(value)) return text;
+  const met = target.bound === 'at least' ? value >= target.value : value <= target.value;
+  return `${text} ${met ? '✓' : '✗ missed'}`;
+}
+
+function detailsLine(row: Row): string {
+  const series = [
+    row.direct && `direct ${row.direct.map((v) => v.toFixed(row.digits)).join(', ')}`,
+    row.fleet && `fleet ${row.fleet.map((v) => v.toFixed(row.digits)).join(', ')}`,
+  ].filter(Boolean);
+  return `- ${row.measure}: ${series.join('; ')}`;
+}
+
+function format(value: number | undefined, digits: number): string {
+  return value === undefined ? '–' : value.toFixed(digits);
+}
