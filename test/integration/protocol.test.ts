@@ -222,7 +222,8 @@ describe.each<FleetMode>(['all-in-one', 'cluster'])('WebSSH2 protocol (%s)', (mo
     expect(client.eventsNamed('data').filter((d) => typeof d === 'string').join('')).toBe('out-line\n');
   });
 
-  it('answers bad input with a clear error and keeps the session working', async () => {
+  it('answers bad input with a clear error and keeps that session and its neighbours working', async () => {
+    const neighbour = await shell();
     const client = await shell();
     const emitRaw = client.socket.emit.bind(client.socket) as (event: string, ...args: unknown[]) => void;
     emitRaw('resize', { cols: 'wide', rows: -1 });
@@ -237,6 +238,8 @@ describe.each<FleetMode>(['all-in-one', 'cluster'])('WebSSH2 protocol (%s)', (mo
     await client.waitForEvent('ssherror', (m) => m === 'Already authenticated');
     client.type('echo still-"alive"\r');
     await client.waitForOutput('still-alive');
+    neighbour.type('echo neighbour-"fine"\r');
+    await neighbour.waitForOutput('neighbour-fine');
     const warnings = fleet.allLogs().filter((line) => line.includes('invalid event payload'));
     expect(warnings.length).toBeGreaterThanOrEqual(3);
   });
