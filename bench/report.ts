@@ -22,6 +22,7 @@ const megabytes = (r: ThroughputResult): number => r.bytes / 1e6;
 const mbPerSecond = (r: ThroughputResult): number => megabytes(r) / r.seconds;
 const cpuPerMb = (r: ThroughputResult, roles: readonly string[]): number =>
   roles.reduce((sum, role) => sum + (r.cpuMs[role] ?? 0), 0) / megabytes(r);
+const chunkKiB = (r: ThroughputResult): number => r.bytes / r.chunks / 1024;
 const clientCpuPerMb = (r: ThroughputResult): number => r.clientCpuMs / megabytes(r);
 
 function pick<R>(samples: Sample<R>[] | undefined, value: (r: R) => number): number[] | undefined {
@@ -37,6 +38,7 @@ export function renderReport(results: BenchResults): string {
   const rows: Row[] = [
     { measure: 'throughput MB/s', direct: pick(throughput.direct, mbPerSecond), fleet: pick(throughput.cluster, mbPerSecond), digits: 1, target: { bound: 'at least', value: 0.9, ofRatio: true } },
     { measure: 'throughput MB/s, stock client (no session:ack)', direct: pick(throughput.direct, mbPerSecond), fleet: pick(throughput['cluster-no-ack'], mbPerSecond), digits: 1 },
+    { measure: 'output chunk KiB (fleet: one per bus entry)', direct: pick(throughput.direct, chunkKiB), fleet: pick(throughput.cluster, chunkKiB), digits: 1 },
     { measure: 'CPU ms/MB, gateway+worker+redis', fleet: pick(throughput.cluster, (r) => cpuPerMb(r, CLUSTER_ROLES)), digits: 2, target: { bound: 'at most', value: 12 } },
     ...CLUSTER_ROLES.map((role): Row => ({
       measure: role === 'worker' ? 'CPU ms/MB, worker (direct: the ssh2 client process)' : `CPU ms/MB, ${role}`,

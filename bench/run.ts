@@ -70,10 +70,49 @@ function progress(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
 }
 
+/** One variant of a scenario, and how to set up what it connects to. */
 interface Contestant {
   variant: Variant;
+  arrange(): Promise<Arrangement>;
+}
+
+interface Arrangement {
   client: ClientSpec;
+  /** The processes whose CPU and memory count for this variant. */
   pids: Pids;
+  /** Stops whatever arrange() started for this one measurement. */
+  release(): Promise<void>;
+}
+
+const nothingToRelease = async (): Promise<void> => {};
+
+const direct: Contestant = {
+  variant: 'direct',
+  arrange: async () => ({ client: { kind: 'direct' }, pids: {}, release: nothingToRelease }),
+};
+
+/** A variant served by a fleet that lives for the whole run. */
+function onFleet(variant: Variant, fleet: BenchFleet, acks: boolean): Contestant {
+  return {
+    variant,
+    arrange: async () => ({ client: { kind: 'fleet', url: fleet.url, acks }, pids: fleet.pids, release: nothingToRelease }),
+  };
+}
+
+/**
+ * A variant served by a cluster started for each measurement. The session
+ * setup scenario needs it: Node keeps the heap it grew in earlier
+ * measurements, so in a long-lived cluster new sessions reuse that memory
+ * and their RSS cost reads as almost nothing.
+ */
+function onFreshCluster(variant: Variant, env: Record<string, string>): Contestant {
+  return {
+    variant,
+    arrange: async () => {
+      const cluster = await startCluster(env);
+      return { client: { kind: 'fleet', url: cluster.url, acks: true }, pids: cluster.pids, release: () => cluster.stop() };
+    },
+  };
 }
 
 type Scenario = ScenarioParameters['scenario'];
@@ -105,9 +144,7 @@ async function main(): Promise<void> {
       stops.push(() => allInOne!.stop());
     }
 
-    const direct: Contestant = { variant: 'direct', client: { kind: 'direct' }, pids: {} };
-    const fleet = (variant: Variant, target: BenchFleet, acks: boolean): Contestant => ({ variant, client: { kind: 'fleet', url: target.url, acks }, pids: target.pids });
-    const withAllInOne = (list: Contestant[]): Contestant[] => (allInOne ? [...list, fleet('all-in-one', allInOne, true)] : list);
+    const withAllInOne = (list: Contestant[]): Contestant[] => (allInOne ? [...list, onFleet('all-in-one', allInOne, true)] : list);
 
     const bytes = Math.round(config.megabytes * 1e6);
     const throughputTimeout = 30_000 + config.megabytes * 500; // at least 2 MB/s
@@ -116,15 +153,15 @@ async function main(): Promise<void> {
 
     const warmup = {} as ScenarioResults;
     const recorded = {} as ScenarioResults;
-    const throughputField: Contestant[] = withAllInOne([direct, fleet('cluster', cluster, true), fleet('cluster-no-ack', cluster, false)]);
+    const throughputField: Contestant[] = withAllInOne([direct, onFleet('cluster', cluster, true), onFleet('cluster-no-ack', cluster, false)]);
     [warmup.throughput, recorded.throughput] = await runner.run('throughput', throughputField,
       { scenario: 'throughput', bytes: Math.min(bytes, WARMUP_MB * 1e6), timeoutMs: throughputTimeout },
       { scenario: 'throughput', bytes, timeoutMs: throughputTimeout });
-    const echoField = withAllInOne([direct, fleet('cluster', cluster, true)]);
+    const echoField = withAllInOne([direct, onFleet('cluster', cluster, true)]);
     [warmup.echo, recorded.echo] = await runner.run('echo', echoField,
       { scenario: 'echo', warmup: ECHO_WARMUP, samples: WARMUP_ECHO_SAMPLES, timeoutMs: ECHO_TIMEOUT_MS },
       { scenario: 'echo', warmup: ECHO_WARMUP, samples: ECHO_SAMPLES, timeoutMs: ECHO_TIMEOUT_MS });
-    const sessionsField = [direct, fleet('cluster', cluster, true)];
+    const sessionsField = [direct, onFreshCluster('cluster', fleetEnv)];
     const warmupSessions = Math.min(config.sessions, WARMUP_SESSIONS);
     [warmup.sessions, recorded.sessions] = await runner.run('sessions', sessionsField,
       { scenario: 'sessions', sessions: warmupSessions, timeoutMs: sessionsTimeout(warmupSessions) },
@@ -168,17 +205,16 @@ class ScenarioRunner {
     // Rotating the order spreads any effect of going first or last evenly over the variants.
     const order = field.map((_, i) => field[(i + round) % field.length]!);
     for (const [position, contestant] of order.entries()) {
-      const measurement = {
-        ...parameters,
-        target: this.target(),
-        client: contestant.client,
-        pids: contestant.pids,
-        sshdPid: this.sshd.pid,
-      } as Measurement;
+      const { client, pids, release } = await contestant.arrange();
+      const measurement = { ...parameters, target: this.target(), client, pids, sshdPid: this.sshd.pid } as Measurement;
       const name = `${scenario} ${label} ${contestant.variant}`;
-      const result = (await runIsolated(measurement, parameters.timeoutMs + MEASUREMENT_SLACK_MS, name)) as ResultOf<S>;
-      progress(`${name}: ${summarize(result)}`);
-      (results[contestant.variant] ??= []).push({ ...result, round, position });
+      try {
+        const result = (await runIsolated(measurement, parameters.timeoutMs + MEASUREMENT_SLACK_MS, name)) as ResultOf<S>;
+        progress(`${name}: ${summarize(result)}`);
+        (results[contestant.variant] ??= []).push({ ...result, round, position });
+      } finally {
+        await release();
+      }
     }
     return results;
   }

@@ -11,6 +11,8 @@ import { OutputTail, waitForPrompt, within, type Shell } from '../shell.js';
 export interface ThroughputResult {
   /** Output bytes received after the command was sent (payload, echo, marker). */
   bytes: number;
+  /** Output chunks received; through the fleet one per bus entry, so bytes/chunks is the worker's coalescing. */
+  chunks: number;
   seconds: number;
   /** CPU ms spent by each measured process during the transfer. */
   cpuMs: Record<string, number>;
@@ -30,10 +32,12 @@ export async function measureThroughput(open: () => Promise<Shell>, bytes: numbe
     const command = `head -c ${rawBytes} /dev/urandom | base64 -w 0; echo; printf '%s%s\\n' __BENCH_ END_${nonce}__\r`;
 
     let received = 0;
+    let chunks = 0;
     const tail = new OutputTail();
     const sawMarker = new Promise<bigint>((resolve) => {
       shell.onOutput((chunk) => {
         received += chunk.length;
+        chunks++;
         tail.push(chunk);
         if (tail.text.includes(marker)) resolve(process.hrtime.bigint());
       });
@@ -48,6 +52,7 @@ export async function measureThroughput(open: () => Promise<Shell>, bytes: numbe
     const cpuAfter = sample(pids, cpuMs);
     return {
       bytes: received,
+      chunks,
       seconds: Number(end - start) / 1e9,
       cpuMs: delta(cpuBefore, cpuAfter),
       clientCpuMs: (clientCpu.user + clientCpu.system) / 1000,

@@ -42,6 +42,6 @@ httpServer.listen(config.listen.port, config.listen.ip, () => {
 
 onShutdownSignal(log, 10_000, async () => {
   shuttingDown = true;
-  await gateway.close();
+  await gateway.shutdown();
   await worker.stop('server shutting down');
 });

@@ -4,6 +4,7 @@
  * SSH connection and nothing that a resume could not rebuild.
  *
  * Life of a session here:  awaiting-auth -> placing -> logging-in -> live -> (gone)
+ *                          awaiting-auth -> resuming -> live -> (gone)
  */
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'socket.io';
@@ -15,7 +16,13 @@ import type { SealedBox } from '../../shared/crypto/sealed-box.js';
 import { newResumeToken, type ResumeTokenHasher } from '../../shared/crypto/resume-token.js';
 import type { Logger } from '../../shared/log/logger.js';
 import type { PlacementQueue } from '../../shared/placement/placement.js';
-import type { ClientToServerEvents, PromptMessage, ServerToClientEvents, UntrustedEvents } from '../../shared/protocol/events.js';
+import type {
+  ClientToServerEvents,
+  PromptMessage,
+  ResumeFailureReason,
+  ServerToClientEvents,
+  UntrustedEvents,
+} from '../../shared/protocol/events.js';
 import {
   authenticatePayload,
   controlPayload,
@@ -24,6 +31,7 @@ import {
   promptResponsePayload,
   resizePayload,
   sessionAckPayload,
+  sessionResumePayload,
   terminalPayload,
   type AuthenticatePayload,
   type PromptResponse,
@@ -34,7 +42,7 @@ import { parseInbound } from './validation.js';
 export type BrowserSocket = Socket<UntrustedEvents<ClientToServerEvents>, ServerToClientEvents>;
 
 export type GatewaySettings = Pick<Config, 'ssh' | 'options' | 'session' | 'flow'> & {
-  cluster: Pick<Config['cluster'], 'placementTimeoutMs'>;
+  cluster: Pick<Config['cluster'], 'placementTimeoutMs' | 'heartbeatIntervalMs' | 'leaseTtlMs'>;
 };
 
 export interface GatewayParts {
@@ -53,7 +61,10 @@ export interface SessionRoutes {
   unregister(sid: string, connection: ClientConnection): void;
 }
 
-type Phase = 'awaiting-auth' | 'placing' | 'logging-in' | 'live' | 'gone';
+type Phase = 'awaiting-auth' | 'placing' | 'logging-in' | 'resuming' | 'live' | 'gone';
+
+/** How long a resume waits for the session's worker to answer. */
+const RESUME_ANSWER_TIMEOUT_MS = 5_000;
 
 interface Target {
   username: string;
@@ -73,6 +84,9 @@ export class ClientConnection {
   private pendingPrompt: PromptMessage | undefined;
   /** Handed to the client once, in `session:info`; only its hash is stored. */
   private resumeToken = '';
+  /** While resuming: the token hash to restore if the worker refuses. */
+  private replacedTokenHash: string | undefined;
+  private resumeTimer: NodeJS.Timeout | undefined;
   private placementTimer: NodeJS.Timeout | undefined;
   /** Output bytes emitted on this socket (session-extension.md's output offset). */
   private outputOffset = 0;
@@ -128,7 +142,49 @@ export class ClientConnection {
       case 'closed':
         this.sessionClosed(message.reason, message.exitCode, message.signal);
         return;
+      case 'attached':
+        return this.resumed(message.offset, message.inputOffset);
+      case 'attach-failed':
+        return void this.resumeFailed(message.reason, message.message);
+      case 'detached':
+        this.socket.emit('session:detached', { reason: message.reason });
+        this.log.info({ sid: message.sid, event: 'session-taken-over' }, 'another socket took the session over');
+        this.forgetSession();
+        this.phase = 'gone';
+        this.socket.disconnect(true);
+        return;
     }
+  }
+
+  /** The worker this connection's session lives on, if any. */
+  get workerAddress(): InboxAddress | undefined {
+    return this.phase === 'gone' ? undefined : this.worker;
+  }
+
+  /** The session's worker died: the session is gone for good. */
+  workerLost(): void {
+    if (this.phase === 'logging-in') this.loginFailed('The SSH worker stopped during login; try again');
+    else if (this.phase === 'resuming') void this.resumeFailed('expired', 'The SSH worker for this session stopped unexpectedly');
+    else if (this.phase === 'live') this.sessionClosed('The SSH worker for this session stopped unexpectedly');
+  }
+
+  /**
+   * This gateway is going away: the session stays on its worker, and the
+   * client is told to resume elsewhere.
+   */
+  shutdown(): void {
+    const sid = this.sid;
+    if (sid && this.phase === 'live') {
+      this.socket.emit('session:detached', { reason: 'gateway-shutdown' });
+      this.toWorker({ type: 'detach', sid });
+    } else if (sid && (this.phase === 'logging-in' || this.phase === 'resuming')) {
+      this.toWorker(this.phase === 'resuming' ? { type: 'detach', sid } : { type: 'close', sid, reason: 'gateway shut down during login' });
+    } else if (sid && this.phase === 'placing') {
+      void this.parts.placement.withdraw(sid).catch(() => false);
+    }
+    this.forgetSession();
+    this.phase = 'gone';
+    this.socket.disconnect(true);
   }
 
   private listen(): void {
@@ -157,6 +213,7 @@ export class ClientConnection {
       if (this.phase !== 'live') socket.emit('ssherror', 'No SSH connection');
       else this.toWorker({ type: 'exec', sid: this.sid!, request: parsed });
     });
+    socket.on('session:resume', (raw) => void this.resume(raw));
     socket.on('session:ack', (raw) => {
       const parsed = this.parse('session:ack', sessionAckPayload, raw);
       if (parsed) this.clientAck(parsed.offset);
@@ -238,6 +295,88 @@ export class ClientConnection {
     await this.parts.store.remove(sid).catch(() => undefined);
     this.log.warn({ sid }, 'no worker took the session in time');
     this.loginFailed('No SSH worker is available right now; try again shortly');
+  }
+
+  /**
+   * session-extension.md: re-attach to a live session by id, token and
+   * offset, through any gateway. The token is checked here in constant time,
+   * rotated compare-and-set (of two racing resumes one wins), and the owner
+   * worker re-sends output from the client's offset.
+   */
+  private async resume(raw: unknown): Promise<void> {
+    if (this.phase !== 'awaiting-auth') {
+      this.socket.emit('ssherror', 'This socket already carries a session');
+      return;
+    }
+    const request = this.parse('session:resume', sessionResumePayload, raw);
+    if (!request) return;
+    const { store, tokenHasher, bus } = this.parts;
+    const sid = request.sessionId;
+    const refuse = (reason: ResumeFailureReason, message: string) => {
+      this.log.info({ event: 'resume-failed', sid, reason }, 'resume refused');
+      this.socket.emit('session:resume-failed', { reason, message });
+    };
+    this.phase = 'resuming';
+    try {
+      const found = await store.lookup(sid);
+      if (found.status === 'unknown') return refuse('unknown', 'No such session');
+      if (found.status === 'ended') return refuse('expired', `The session has ended: ${found.reason}`);
+      if (found.status === 'pending') return refuse('busy', 'The session is still logging in');
+      if (!tokenHasher.matches(request.resumeToken, found.tokenHash)) return refuse('forbidden', 'The resume token is not valid for this session');
+      const token = newResumeToken();
+      const rotated = await store.rotateToken(sid, found.tokenHash, tokenHasher.hash(token), bus.address as `gw:${string}`);
+      if (rotated === 'gone') return refuse('expired', 'The session has ended');
+      if (rotated === 'changed') return refuse('busy', 'Another resume of this session is in progress');
+      this.sid = sid;
+      this.worker = found.owner;
+      this.resumeToken = token;
+      this.replacedTokenHash = found.tokenHash;
+      this.routes.register(sid, this);
+      this.resumeTimer = setTimeout(() => void this.resumeFailed('busy', "The session's worker did not answer in time"), RESUME_ANSWER_TIMEOUT_MS);
+      this.toWorker({ type: 'attach', sid, offset: request.offset, tokenHash: tokenHasher.hash(token) });
+    } catch (error) {
+      this.log.warn({ sid, err: (error as Error).message }, 'resume failed on the session store');
+      refuse('busy', 'The session directory is unreachable; try again');
+    } finally {
+      if (this.phase === 'resuming' && this.sid !== sid) this.phase = 'awaiting-auth';
+    }
+  }
+
+  private resumed(offset: number, inputOffset: number): void {
+    if (this.phase !== 'resuming') return;
+    clearTimeout(this.resumeTimer);
+    const { settings } = this.parts;
+    this.phase = 'live';
+    this.replacedTokenHash = undefined;
+    this.outputOffset = offset;
+    this.ackedOffset = offset;
+    this.socket.emit('session:resumed', { offset, inputOffset });
+    this.socket.emit('session:info', {
+      sessionId: this.sid!,
+      resumeToken: this.resumeToken,
+      detachTimeoutMs: settings.session.detachTimeoutMs,
+      replayBytes: settings.session.replayBytes,
+    });
+    this.resumeToken = '';
+    this.log.info({ event: 'session-resumed', sid: this.sid, offset, inputOffset }, 'session resumed');
+  }
+
+  /** The worker refused (or never answered): put the old token back and tell the client. */
+  private async resumeFailed(reason: ResumeFailureReason, message: string): Promise<void> {
+    if (this.phase !== 'resuming') return;
+    clearTimeout(this.resumeTimer);
+    const sid = this.sid!;
+    const replaced = this.replacedTokenHash;
+    this.forgetSession();
+    this.phase = 'awaiting-auth';
+    if (replaced) {
+      await this.parts.store
+        .rotateToken(sid, this.parts.tokenHasher.hash(this.resumeToken), replaced, this.parts.bus.address as `gw:${string}`)
+        .catch(() => undefined);
+    }
+    this.resumeToken = '';
+    this.log.info({ event: 'resume-failed', sid, reason }, 'resume refused');
+    this.socket.emit('session:resume-failed', { reason, message });
   }
 
   private promptResponse(raw: unknown): void {
@@ -348,11 +487,12 @@ export class ClientConnection {
     if (this.phase === 'placing') {
       void this.parts.placement.withdraw(sid).catch(() => false);
       void this.parts.store.remove(sid).catch(() => undefined);
-    } else if (this.phase === 'logging-in' || this.phase === 'live') {
+    } else if (this.phase === 'logging-in' || this.phase === 'live' || this.phase === 'resuming') {
       // The client said goodbye: end the session. The connection dropped:
       // keep the session for a resume.
       const intentional = reason === 'client namespace disconnect';
-      this.toWorker(intentional || this.phase === 'logging-in' ? { type: 'close', sid, reason: 'client disconnected' } : { type: 'detach', sid });
+      const ends = intentional ? this.phase !== 'resuming' : this.phase === 'logging-in';
+      this.toWorker(ends ? { type: 'close', sid, reason: 'client disconnected' } : { type: 'detach', sid });
     }
     this.log.info({ sid, reason }, 'socket disconnected');
     this.forgetSession();
@@ -361,9 +501,11 @@ export class ClientConnection {
 
   private forgetSession(): void {
     if (this.sid) this.routes.unregister(this.sid, this);
+    clearTimeout(this.resumeTimer);
     this.sid = undefined;
     this.worker = undefined;
     this.pendingPrompt = undefined;
+    this.replacedTokenHash = undefined;
     this.outputOffset = 0;
     this.ackedOffset = 0;
   }
@@ -373,7 +515,7 @@ export class ClientConnection {
     if (!worker) return;
     this.parts.bus.post(worker, message).then(
       (delivered) => {
-        if (!delivered && this.sid === message.sid && this.phase !== 'gone') this.sessionClosed('worker gone');
+        if (!delivered && this.sid === message.sid) this.workerLost();
       },
       (error: Error) => this.log.warn({ sid: message.sid, err: error.message }, 'could not reach the worker'),
     );

@@ -22,9 +22,17 @@ export interface GatewayOptions {
   adapter?: ServerOptions['adapter'];
 }
 
+/** Consecutive liveness checks a worker's inbox must be missing before its sessions are declared lost. */
+const MISSES_BEFORE_LOST = 2;
+
 export class Gateway implements SessionRoutes {
   readonly io: Server<UntrustedEvents<ClientToServerEvents>, ServerToClientEvents>;
+  /** Connections by the session they carry: where inbox messages go. */
   private readonly connections = new Map<string, ClientConnection>();
+  /** Every open socket's connection, with a session or not. */
+  private readonly sockets = new Set<ClientConnection>();
+  private readonly workerMisses = new Map<string, number>();
+  private livenessTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly parts: GatewayParts, httpServer: HttpServer, options: GatewayOptions) {
     this.io = new Server(httpServer, {
@@ -50,7 +58,13 @@ export class Gateway implements SessionRoutes {
 
   start(): void {
     this.parts.bus.listen((envelope) => this.route(envelope));
-    this.io.on('connection', (socket) => new ClientConnection(socket, this.parts, this));
+    this.io.on('connection', (socket) => {
+      const connection = new ClientConnection(socket, this.parts, this);
+      this.sockets.add(connection);
+      socket.once('disconnect', () => this.sockets.delete(connection));
+    });
+    this.livenessTimer = setInterval(() => void this.checkWorkers(), this.parts.settings.cluster.heartbeatIntervalMs);
+    this.livenessTimer.unref();
   }
 
   register(sid: string, connection: ClientConnection): void {
@@ -61,9 +75,41 @@ export class Gateway implements SessionRoutes {
     if (this.connections.get(sid) === connection) this.connections.delete(sid);
   }
 
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.io.close(() => resolve()));
+  /**
+   * Stops taking sockets, tells every client to resume elsewhere
+   * (`session:detached {reason:'gateway-shutdown'}`), leaves the sessions
+   * running on their workers, and closes.
+   */
+  async shutdown(): Promise<void> {
+    clearInterval(this.livenessTimer);
+    const closed = new Promise<void>((resolve) => this.io.close(() => resolve()));
+    for (const connection of [...this.sockets]) connection.shutdown();
+    await closed;
     await this.parts.bus.close();
+  }
+
+  /**
+   * A worker whose inbox is gone is dead (its inbox outlives a live worker's
+   * heartbeat); its sessions are told. One check per distinct worker, not
+   * per session.
+   */
+  private async checkWorkers(): Promise<void> {
+    const byWorker = new Map<string, ClientConnection[]>();
+    for (const connection of this.connections.values()) {
+      const worker = connection.workerAddress;
+      if (worker) byWorker.set(worker, [...(byWorker.get(worker) ?? []), connection]);
+    }
+    for (const worker of this.workerMisses.keys()) if (!byWorker.has(worker)) this.workerMisses.delete(worker);
+    await Promise.all(
+      [...byWorker].map(async ([worker, connections]) => {
+        const alive = await this.parts.bus.isAlive(worker as `worker:${string}`).catch(() => true);
+        const misses = alive ? 0 : (this.workerMisses.get(worker) ?? 0) + 1;
+        this.workerMisses.set(worker, misses);
+        if (misses < MISSES_BEFORE_LOST) return;
+        this.parts.log.warn({ worker, sessions: connections.length }, 'worker gone; its sessions are lost');
+        for (const connection of connections) connection.workerLost();
+      }),
+    );
   }
 
   private route({ message }: Envelope): void {

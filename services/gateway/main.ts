@@ -46,6 +46,6 @@ httpServer.listen(config.listen.port, config.listen.ip, () => {
 
 onShutdownSignal(log, 10_000, async () => {
   shuttingDown = true;
-  await gateway.close();
+  await gateway.shutdown();
   for (const client of [commands, reader, adapterPub, adapterSub]) client.disconnect();
 });

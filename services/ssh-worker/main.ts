@@ -38,7 +38,9 @@ const worker = new SshWorker({
 worker.start();
 log.info({ event: 'ready', inbox: bus.address, maxSessions: config.cluster.workerMaxSessions }, 'worker ready');
 
-onShutdownSignal(log, 10_000, async () => {
-  await worker.stop('worker shutting down');
+// SIGTERM drains: the sessions this worker holds keep running until they end
+// or the drain timeout passes (set terminationGracePeriodSeconds above it).
+onShutdownSignal(log, config.cluster.drainTimeoutMs + 15_000, async () => {
+  await worker.drain(config.cluster.drainTimeoutMs);
   for (const client of [commands, reader, placementConnection]) client.disconnect();
 });

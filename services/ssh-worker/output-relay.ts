@@ -15,8 +15,8 @@
 import { ReplayBuffer } from './replay-buffer.js';
 
 export interface OutputSink {
-  /** Resolves false when nobody is there to receive (the gateway is gone). */
-  send(offset: number, data: Buffer): Promise<boolean>;
+  /** Resolves when the output is on its way (or dealt with: kept for replay). */
+  send(offset: number, data: Buffer): Promise<unknown>;
 }
 
 export interface PausableSource {
@@ -47,7 +47,6 @@ export class OutputRelay {
     private readonly sink: OutputSink,
     private readonly source: PausableSource,
     private readonly options: OutputRelayOptions,
-    private readonly onUndelivered: () => void,
   ) {
     this.replay = new ReplayBuffer(options.replayBytes);
     this.maxEntryBytes = options.maxEntryBytes ?? 256 * 1024;
@@ -81,27 +80,54 @@ export class OutputRelay {
   /** Sends whatever is pending now, in flight or not (before a close). */
   flush(): void {
     if (this.pendingBytes === 0) return;
-    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     const offset = this.sentOffset;
+    this.send(offset, this.commitPending());
+  }
+
+  /** Whether output can be re-sent from `offset` (session-extension.md rule 3). */
+  canResendFrom(offset: number): 'ok' | 'gone' | 'ahead' {
+    if (offset > this.producedOffset) return 'ahead';
+    return offset >= this.replay.firstOffset ? 'ok' : 'gone';
+  }
+
+  /**
+   * A new receiver that has everything before `offset`: everything after it
+   * goes out again, and the flow-control window restarts from there.
+   */
+  resendFrom(offset: number): void {
+    this.commitPending();
+    const data = this.replay.since(offset);
+    if (!data) throw new Error(`output from ${offset} is no longer held`);
+    this.ackedOffset = offset;
+    for (let at = 0; at < data.length; at += this.maxEntryBytes) {
+      this.send(offset + at, data.subarray(at, at + this.maxEntryBytes));
+    }
+    this.applyWindow();
+  }
+
+  /** Moves pending output into the sent stream (and the replay buffer). */
+  private commitPending(): Buffer {
+    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
     this.sentOffset += data.length;
     this.replay.append(data);
+    return data;
+  }
+
+  private send(offset: number, data: Buffer): void {
+    if (data.length === 0) return;
     this.inFlight++;
+    // The sink deals with delivery failures; here a settled send only
+    // frees the way for the next one.
     this.sink.send(offset, data).then(
-      (delivered) => this.settle(delivered),
-      () => this.settle(false),
+      () => this.settle(),
+      () => this.settle(),
     );
   }
 
-  /** Output from `offset` on, for a resume; null when it is no longer held. */
-  replayFrom(offset: number): Buffer | null {
-    return this.replay.since(offset);
-  }
-
-  private settle(delivered: boolean): void {
+  private settle(): void {
     this.inFlight--;
-    if (!delivered) this.onUndelivered();
     if (this.inFlight === 0 && !this.flushQueued) this.flush();
   }
 

@@ -14,6 +14,7 @@ import type { SealedBox } from '../../shared/crypto/sealed-box.js';
 import type { InboxAddress, ToGateway, ToWorker } from '../../shared/bus/messages.js';
 import type { Logger } from '../../shared/log/logger.js';
 import type { Credentials, SessionJob } from '../../shared/placement/session-job.js';
+import type { UpdateUiMessage } from '../../shared/protocol/events.js';
 import type { ExecPayload } from '../../shared/protocol/inbound.js';
 import type { Lease } from '../../shared/session-store/session-store.js';
 import { describeConnectError, loginTimeoutMessage } from './connect-errors.js';
@@ -34,7 +35,7 @@ export interface SshSessionContext {
   allowList: SubnetAllowList;
   log: Logger;
   /** Called once, when the session has ended for any reason. */
-  onEnd: (session: SshSession) => void;
+  onEnd: (session: SshSession, reason: string) => void;
 }
 
 /** Bounds what a client can make us hold before its shell exists. */
@@ -49,7 +50,8 @@ interface PendingPrompt {
 export class SshSession {
   readonly sid: string;
   readonly lease: Lease;
-  private gateway: InboxAddress;
+  /** The gateway carrying the session now; undefined while detached. */
+  private gateway: InboxAddress | undefined;
   private readonly client = new Client();
   private readonly log: Logger;
   private shell: ClientChannel | undefined;
@@ -153,8 +155,18 @@ export class SshSession {
     });
   }
 
-  handle(message: ToWorker): void {
+  /**
+   * A message from a gateway. Only the gateway carrying the session may drive
+   * it; anyone may ask to carry it (`attach`, after the gateway checked the
+   * resume token).
+   */
+  handle(message: ToWorker, from: InboxAddress): void {
     if (this.ended) return;
+    if (message.type === 'attach') return this.attach(from, message.offset);
+    if (from !== this.gateway) {
+      this.log.debug({ type: message.type, from }, 'message from a gateway that does not carry the session; dropped');
+      return;
+    }
     switch (message.type) {
       case 'prompt-response':
         return this.answerPrompt(message.promptId, message.sealedAnswers);
@@ -178,6 +190,11 @@ export class SshSession {
       case 'close':
         return this.end(message.reason, false);
     }
+  }
+
+  /** Tells the session's user something (e.g. that this worker is draining). */
+  notify(update: UpdateUiMessage): void {
+    this.post({ type: 'ui', sid: this.sid, update });
   }
 
   /** Ends the session: the SSH connection closes and the lease is released by the owner. */
@@ -205,7 +222,7 @@ export class SshSession {
         'session ended',
       );
     }
-    this.context.onEnd(this);
+    this.context.onEnd(this, reason);
   }
 
   private failLogin(message: string, logReason: string): void {
@@ -272,10 +289,9 @@ export class SshSession {
       }
       this.shell = stream;
       const relay = new OutputRelay(
-        { send: (offset, data) => this.context.bus.post(this.gateway, { type: 'output', sid: this.sid, offset, data }) },
+        { send: (offset, data) => this.sendOutput(offset, data) },
         stream,
         { highWaterBytes: settings.flow.highWaterBytes, lowWaterBytes: settings.flow.lowWaterBytes, replayBytes: settings.session.replayBytes },
-        () => this.detach(),
       );
       this.relay = relay;
       // A size that changed while the shell was opening.
@@ -344,18 +360,56 @@ export class SshSession {
     }
   }
 
+  /**
+   * Another gateway carries the session from now on (a resume), or the same
+   * one again after losing messages. Output is re-sent from `offset`.
+   */
+  private attach(from: InboxAddress, offset: number): void {
+    const check = this.relay ? this.relay.canResendFrom(offset) : offset === 0 ? 'ok' : 'ahead';
+    if (check !== 'ok') {
+      const message =
+        check === 'gone'
+          ? `Output before byte ${offset} is no longer kept (the last ${this.context.settings.session.replayBytes} bytes are)`
+          : `Offset ${offset} is ahead of the output this session has sent`;
+      void this.context.bus.post(from, { type: 'attach-failed', sid: this.sid, reason: check === 'gone' ? 'offset-gone' : 'forbidden', message });
+      return;
+    }
+    const previous = this.gateway;
+    if (previous && previous !== from) void this.context.bus.post(previous, { type: 'detached', sid: this.sid, reason: 'taken-over' });
+    this.gateway = from;
+    clearTimeout(this.detachTimer);
+    this.detachTimer = undefined;
+    this.post({ type: 'attached', sid: this.sid, offset, inputOffset: this.inputBytes });
+    this.relay?.resendFrom(offset);
+    this.log.info({ event: 'session-attached', gateway: from, offset, inputOffset: this.inputBytes }, 'session attached');
+  }
+
   /** No socket carries the session any more: keep it for a resume, for a while. */
   private detach(): void {
-    if (this.detachTimer || this.ended) return;
+    if (this.ended) return;
+    this.gateway = undefined;
+    if (this.detachTimer) return;
     const timeoutMs = this.context.settings.session.detachTimeoutMs;
     this.log.info({ event: 'session-detached', timeoutMs }, 'session detached');
     this.detachTimer = setTimeout(() => this.end('detached too long', false), timeoutMs);
   }
 
+  /** While detached, output is only kept (for the resume), not sent. */
+  private sendOutput(offset: number, data: Buffer): Promise<boolean> {
+    const gateway = this.gateway;
+    if (!gateway) return Promise.resolve(true);
+    return this.context.bus.post(gateway, { type: 'output', sid: this.sid, offset, data }).then((delivered) => {
+      if (!delivered && this.gateway === gateway) this.detach();
+      return true;
+    });
+  }
+
   private post(message: ToGateway): void {
-    this.context.bus.post(this.gateway, message).then(
+    const gateway = this.gateway;
+    if (!gateway) return;
+    this.context.bus.post(gateway, message).then(
       (delivered) => {
-        if (!delivered) this.detach();
+        if (!delivered && this.gateway === gateway) this.detach();
       },
       (error: Error) => this.log.warn({ err: error.message, type: message.type }, 'could not reach the gateway'),
     );

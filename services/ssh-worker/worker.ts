@@ -32,6 +32,8 @@ export class SshWorker {
   private readonly allowList: SubnetAllowList;
   private heartbeat: NodeJS.Timeout | undefined;
   private accepting = true;
+  /** Set while draining: called when the last session ends. */
+  private drained: (() => void) | undefined;
 
   constructor(private readonly parts: SshWorkerParts) {
     this.allowList = new SubnetAllowList(parts.settings.ssh.allowedSubnets);
@@ -57,7 +59,34 @@ export class SshWorker {
     this.heartbeat.unref();
   }
 
-  /** Stops taking sessions, ends the ones it has, and closes its parts. */
+  /**
+   * Drains: takes no new sessions, tells the users of the ones it has, and
+   * keeps serving them until they end or `timeoutMs` passes; then ends what
+   * is left and closes its parts.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    const { log, placement } = this.parts;
+    this.accepting = false;
+    this.updateCapacity();
+    await placement.close();
+    log.info({ event: 'drain-start', sessions: this.sessions.size, timeoutMs }, 'draining');
+    const minutes = Math.max(1, Math.round(timeoutMs / 60_000));
+    for (const session of this.sessions.values()) {
+      session.notify({ element: 'status', value: `This server is being drained: the session will be closed within ${minutes} min` });
+    }
+    if (this.sessions.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    await this.stop('worker drained');
+  }
+
+  /** Ends every session now and closes its parts. */
   async stop(reason: string): Promise<void> {
     this.accepting = false;
     clearInterval(this.heartbeat);
@@ -66,13 +95,13 @@ export class SshWorker {
     await this.parts.bus.close();
   }
 
-  private route({ message }: Envelope): void {
+  private route({ message, from }: Envelope): void {
     const session = this.sessions.get(message.sid);
     if (!session) {
       this.parts.log.debug({ sid: message.sid, type: message.type }, 'message for a session this worker does not hold');
       return;
     }
-    if (isToWorker(message)) session.handle(message);
+    if (isToWorker(message)) session.handle(message, from);
     else this.parts.log.warn({ sid: message.sid, type: message.type }, 'gateway-bound message in a worker inbox; dropped');
   }
 
@@ -99,7 +128,7 @@ export class SshWorker {
       credentialsBox,
       allowList: this.allowList,
       log,
-      onEnd: (ended) => this.forget(ended),
+      onEnd: (ended, reason) => this.forget(ended, reason),
     });
     this.sessions.set(job.sid, session);
     this.updateCapacity();
@@ -117,11 +146,12 @@ export class SshWorker {
     return 'taken';
   }
 
-  private forget(session: SshSession): void {
+  private forget(session: SshSession, reason: string): void {
     if (this.sessions.get(session.sid) !== session) return;
     this.sessions.delete(session.sid);
     this.updateCapacity();
-    this.parts.store.release(this.address, session.lease).catch((error: Error) => {
+    if (this.sessions.size === 0) this.drained?.();
+    this.parts.store.release(this.address, session.lease, reason).catch((error: Error) => {
       this.parts.log.warn({ sid: session.sid, err: error.message }, 'could not release the session lease');
     });
   }

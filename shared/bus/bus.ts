@@ -18,6 +18,8 @@ export interface Bus<Out extends BusMessage = BusMessage> {
    * its owner is gone, and nobody will read the message.
    */
   post(to: InboxAddress, message: Out): Promise<boolean>;
+  /** Whether the process behind an inbox is alive (its inbox exists). */
+  isAlive(address: InboxAddress): Promise<boolean>;
   /** Starts delivering this process's inbox to `handler`, in order. */
   listen(handler: (envelope: Envelope) => void): void;
   close(): Promise<void>;

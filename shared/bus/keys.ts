@@ -4,11 +4,12 @@
  * clusters and an operator can read the layout off this file:
  *
  *   {p}:inbox:gw:<id>        stream   a gateway's inbox (TTL, renewed by its heartbeat)
- *   {p}:inbox:worker:<id>    stream   a worker's inbox (TTL, renewed by its heartbeat)
+ *   {p}:inbox:worker:<id>    stream   a worker's inbox (TTL, renewed by its heartbeat);
+ *                                     its existence is the worker's liveness
  *   {p}:session:<sid>        hash     session record and lease: owner, fence, state,
  *                                     resume-token hash, user/host (TTL = lease)
+ *   {p}:ended:<sid>          string   why a session ended, for resume attempts (TTL)
  *   {p}:fence                string   fencing-token counter (monotonic, never expires)
- *   {p}:worker:<id>          string   worker liveness and load (TTL, renewed by heartbeat)
  *   {p}:bull:sessions:*      BullMQ   the placement queue
  */
 import type { InboxAddress } from './messages.js';
@@ -19,8 +20,8 @@ export interface KeyLayout {
   readonly prefix: string;
   inbox(address: InboxAddress): string;
   session(sid: string): string;
+  endedSession(sid: string): string;
   fenceCounter(): string;
-  workerLiveness(workerId: string): string;
   /** BullMQ's own prefix; it appends `:<queue>:<suffix>` itself. */
   bullPrefix(): string;
 }
@@ -30,8 +31,8 @@ export function keyLayout(prefix: string): KeyLayout {
     prefix,
     inbox: (address) => `${prefix}:inbox:${address}`,
     session: (sid) => `${prefix}:session:${sid}`,
+    endedSession: (sid) => `${prefix}:ended:${sid}`,
     fenceCounter: () => `${prefix}:fence`,
-    workerLiveness: (workerId) => `${prefix}:worker:${workerId}`,
     bullPrefix: () => `${prefix}:bull`,
   };
 }

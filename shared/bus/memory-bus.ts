@@ -19,6 +19,9 @@ export class MemoryBusHub {
         queueMicrotask(() => deliver({ from: address, message }));
         return true;
       },
+      async isAlive(other) {
+        return inboxes.has(other);
+      },
       listen(handler) {
         inboxes.set(address, handler);
       },

@@ -26,6 +26,12 @@ export type ToWorker =
   | { type: 'prompt-response'; sid: string; promptId: string; sealedAnswers: string | null }
   | { type: 'exec'; sid: string; request: ExecPayload }
   | { type: 'replay-credentials'; sid: string }
+  /**
+   * Carry this session from now on (the sender is the new gateway): a resume,
+   * or a gateway re-attaching after losing messages. Output is re-sent from
+   * `offset`; `tokenHash` is the session's current resume-token hash.
+   */
+  | { type: 'attach'; sid: string; offset: number; tokenHash: string }
   /** The socket went away without saying goodbye: keep the session for a resume. */
   | { type: 'detach'; sid: string }
   /** End the session now. */
@@ -42,12 +48,17 @@ export type ToGateway =
   | { type: 'exec-exit'; sid: string; message: ExecExitMessage }
   | { type: 'ssherror'; sid: string; message: string }
   | { type: 'ui'; sid: string; update: UpdateUiMessage }
-  | { type: 'closed'; sid: string; reason: string; exitCode?: number; signal?: string };
+  | { type: 'closed'; sid: string; reason: string; exitCode?: number; signal?: string }
+  /** Attach accepted: output follows from `offset`; the SSH session has received `inputOffset` input bytes. */
+  | { type: 'attached'; sid: string; offset: number; inputOffset: number }
+  | { type: 'attach-failed'; sid: string; reason: 'offset-gone' | 'forbidden'; message: string }
+  /** Another gateway took the session over; this one no longer carries it. */
+  | { type: 'detached'; sid: string; reason: 'taken-over' };
 
 export type BusMessage = ToWorker | ToGateway;
 
 const TO_WORKER_TYPES: ReadonlySet<string> = new Set<ToWorker['type']>([
-  'terminal', 'input', 'resize', 'ack', 'prompt-response', 'exec', 'replay-credentials', 'detach', 'close',
+  'terminal', 'input', 'resize', 'ack', 'prompt-response', 'exec', 'replay-credentials', 'attach', 'detach', 'close',
 ]);
 
 /** Inboxes are typed by who reads them; a message of the other direction is a routing bug. */
@@ -90,6 +101,7 @@ export const jsonBodySchemas = {
     }),
   }),
   'replay-credentials': z.object({ sid }),
+  attach: z.object({ sid, offset: z.number().int().min(0), tokenHash: z.string() }),
   detach: z.object({ sid }),
   close: z.object({ sid, reason: z.string() }),
   claimed: z.object({ sid, worker: inbox, fence: z.number().int() }),
@@ -123,4 +135,7 @@ export const jsonBodySchemas = {
     exitCode: z.number().int().optional(),
     signal: z.string().optional(),
   }),
+  attached: z.object({ sid, offset: z.number().int().min(0), inputOffset: z.number().int().min(0) }),
+  'attach-failed': z.object({ sid, reason: z.enum(['offset-gone', 'forbidden']), message: z.string() }),
+  detached: z.object({ sid, reason: z.literal('taken-over') }),
 } satisfies Record<Exclude<BusMessage['type'], 'input' | 'output'>, z.ZodType>;

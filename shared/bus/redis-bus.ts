@@ -48,7 +48,7 @@ export class RedisBus<Out extends BusMessage> extends EventEmitter<RedisBusEvent
   /** Creates the inbox and starts renewing its TTL. Call before announcing the address. */
   async open(): Promise<void> {
     this.lastId = await this.createInbox();
-    this.renewTimer = setInterval(() => void this.renewInbox(), Math.max(250, Math.floor(this.options.inboxTtlMs / 3)));
+    this.renewTimer = setInterval(() => void this.renewInbox(), Math.max(250, Math.floor(this.options.inboxTtlMs / 4)));
     this.renewTimer.unref();
   }
 
@@ -56,6 +56,10 @@ export class RedisBus<Out extends BusMessage> extends EventEmitter<RedisBusEvent
     const fields = encodeEnvelope({ from: this.address, message });
     const id = await this.options.commands.xadd(this.options.keys.inbox(to), 'NOMKSTREAM', '*', ...fields);
     return id !== null;
+  }
+
+  async isAlive(address: InboxAddress): Promise<boolean> {
+    return (await this.options.commands.exists(this.options.keys.inbox(address))) === 1;
   }
 
   listen(handler: (envelope: Envelope) => void): void {

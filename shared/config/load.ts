@@ -42,6 +42,7 @@ export const ENVIRONMENT_VARIABLES = {
   FLEET_PLACEMENT_TIMEOUT_MS: { path: 'cluster.placementTimeoutMs', kind: 'int' },
   FLEET_LEASE_TTL_MS: { path: 'cluster.leaseTtlMs', kind: 'int' },
   FLEET_HEARTBEAT_INTERVAL_MS: { path: 'cluster.heartbeatIntervalMs', kind: 'int' },
+  FLEET_DRAIN_TIMEOUT_MS: { path: 'cluster.drainTimeoutMs', kind: 'int' },
   FLEET_INSTANCE_ID: { path: 'cluster.instanceId', kind: 'string' },
   LOG_LEVEL: { path: 'log.level', kind: 'string' },
 } as const satisfies Record<string, { path: string; kind: Kind }>;

@@ -82,8 +82,11 @@ export const configSchema = z
         /** How many SSH logins one worker runs at once. */
         workerSetupConcurrency: z.number().int().min(1).default(32),
         placementTimeoutMs: positiveMs.default(30_000),
-        leaseTtlMs: positiveMs.min(1_000).default(10_000),
-        heartbeatIntervalMs: positiveMs.default(3_000),
+        /** Leases and inboxes expire this long after their owner stops renewing them. */
+        leaseTtlMs: positiveMs.min(1_000).default(8_000),
+        heartbeatIntervalMs: positiveMs.default(2_000),
+        /** How long a SIGTERMed worker keeps serving its sessions before ending them. */
+        drainTimeoutMs: positiveMs.default(10 * 60_000),
         /** Stable id for this process (defaults to hostname + random suffix). */
         instanceId: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/).optional(),
       })

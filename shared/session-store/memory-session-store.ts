@@ -3,7 +3,7 @@
  * rules as the Lua scripts, on a Map with expiry times.
  */
 import type { InboxAddress } from '../bus/messages.js';
-import type { ClaimResult, Lease, NewSession, RenewStatus, SessionStore } from './session-store.js';
+import { ENDED_NOTE_TTL_MS, type ClaimResult, type Lease, type NewSession, type RenewStatus, type RotateResult, type SessionLookup, type SessionStore } from './session-store.js';
 
 interface Entry {
   session: NewSession;
@@ -14,6 +14,7 @@ interface Entry {
 
 export class MemorySessionStore implements SessionStore {
   private readonly entries = new Map<string, Entry>();
+  private readonly ended = new Map<string, { reason: string; expiresAt: number }>();
   private fenceCounter = 0;
 
   async create(session: NewSession, ttlMs: number): Promise<void> {
@@ -44,9 +45,29 @@ export class MemorySessionStore implements SessionStore {
     });
   }
 
-  async release(owner: InboxAddress, { sid, fence }: Lease): Promise<void> {
+  async release(owner: InboxAddress, { sid, fence }: Lease, reason: string): Promise<void> {
     const entry = this.live(sid);
-    if (entry && entry.owner === owner && entry.fence === fence) this.entries.delete(sid);
+    if (!entry || entry.owner !== owner || entry.fence !== fence) return;
+    this.entries.delete(sid);
+    this.ended.set(sid, { reason, expiresAt: Date.now() + ENDED_NOTE_TTL_MS });
+  }
+
+  async lookup(sid: string): Promise<SessionLookup> {
+    const entry = this.live(sid);
+    if (entry?.owner) return { status: 'live', owner: entry.owner, tokenHash: entry.session.tokenHash };
+    if (entry) return { status: 'pending' };
+    const ended = this.ended.get(sid);
+    if (ended && ended.expiresAt > Date.now()) return { status: 'ended', reason: ended.reason };
+    this.ended.delete(sid);
+    return { status: 'unknown' };
+  }
+
+  async rotateToken(sid: string, expected: string, next: string, gateway: InboxAddress): Promise<RotateResult> {
+    const entry = this.live(sid);
+    if (!entry) return 'gone';
+    if (entry.session.tokenHash !== expected) return 'changed';
+    entry.session = { ...entry.session, tokenHash: next, gateway };
+    return 'rotated';
   }
 
   private live(sid: string): Entry | undefined {

@@ -7,18 +7,20 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { KeyLayout } from '../bus/keys.js';
 import type { InboxAddress } from '../bus/messages.js';
-import type { ClaimResult, Lease, NewSession, RenewStatus, SessionStore } from './session-store.js';
+import { ENDED_NOTE_TTL_MS, type ClaimResult, type Lease, type NewSession, type RenewStatus, type RotateResult, type SessionLookup, type SessionStore } from './session-store.js';
 
 interface SessionScripts {
   claimSession(sessionKey: string, fenceKey: string, owner: string, ttlMs: number): Promise<number>;
   renewLease(sessionKey: string, owner: string, fence: number, ttlMs: number): Promise<number>;
-  releaseSession(sessionKey: string, owner: string, fence: number): Promise<number>;
+  releaseSession(sessionKey: string, endedKey: string, owner: string, fence: number, reason: string, noteTtlMs: number): Promise<number>;
+  rotateResumeToken(sessionKey: string, expected: string, next: string, gateway: string): Promise<number>;
 }
 
 const SCRIPTS = [
   ['claimSession', 'claim-session-2.lua', 2],
   ['renewLease', 'renew-lease-1.lua', 1],
-  ['releaseSession', 'release-session-1.lua', 1],
+  ['releaseSession', 'release-session-2.lua', 2],
+  ['rotateResumeToken', 'rotate-resume-token-1.lua', 1],
 ] as const;
 
 function withScripts(redis: Redis): Redis & SessionScripts {
@@ -80,7 +82,23 @@ export class RedisSessionStore implements SessionStore {
     });
   }
 
-  async release(owner: InboxAddress, lease: Lease): Promise<void> {
-    await this.redis.releaseSession(this.keys.session(lease.sid), owner, lease.fence);
+  async release(owner: InboxAddress, lease: Lease, reason: string): Promise<void> {
+    await this.redis.releaseSession(this.keys.session(lease.sid), this.keys.endedSession(lease.sid), owner, lease.fence, reason, ENDED_NOTE_TTL_MS);
+  }
+
+  async lookup(sid: string): Promise<SessionLookup> {
+    const [[, record], [, endedReason]] = (await this.redis
+      .multi()
+      .hgetall(this.keys.session(sid))
+      .get(this.keys.endedSession(sid))
+      .exec()) as [[null, Record<string, string>], [null, string | null]];
+    if (record.owner && record.tokenHash) return { status: 'live', owner: record.owner as InboxAddress, tokenHash: record.tokenHash };
+    if (record.state) return { status: 'pending' };
+    return endedReason ? { status: 'ended', reason: endedReason } : { status: 'unknown' };
+  }
+
+  async rotateToken(sid: string, expected: string, next: string, gateway: InboxAddress): Promise<RotateResult> {
+    const result = await this.redis.rotateResumeToken(this.keys.session(sid), expected, next, gateway);
+    return result === 1 ? 'rotated' : result === 0 ? 'gone' : 'changed';
   }
 }

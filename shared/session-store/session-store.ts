@@ -26,6 +26,20 @@ export interface Lease {
   fence: number;
 }
 
+/** What a resume needs to know about a session. */
+export type SessionLookup =
+  | { status: 'live'; owner: InboxAddress; tokenHash: string }
+  /** Not yet claimed by a worker (still logging in). */
+  | { status: 'pending' }
+  /** Ended recently, for `reason`. */
+  | { status: 'ended'; reason: string }
+  | { status: 'unknown' };
+
+export type RotateResult = 'rotated' | 'gone' | 'changed';
+
+/** How long a note of an ended session is kept for late resume attempts. */
+export const ENDED_NOTE_TTL_MS = 15 * 60_000;
+
 export interface SessionStore {
   /** Gateway: the record of a session waiting for a worker; expires after `ttlMs` unless claimed. */
   create(session: NewSession, ttlMs: number): Promise<void>;
@@ -35,6 +49,10 @@ export interface SessionStore {
   claim(sid: string, owner: InboxAddress, ttlMs: number): Promise<ClaimResult>;
   /** Worker: renew many leases in one round trip. */
   renew(owner: InboxAddress, leases: readonly Lease[], ttlMs: number): Promise<RenewStatus[]>;
-  /** Worker: the session ended; delete its record if we still own it. */
-  release(owner: InboxAddress, lease: Lease): Promise<void>;
+  /** Worker: the session ended; delete its record if we still own it, noting why. */
+  release(owner: InboxAddress, lease: Lease, reason: string): Promise<void>;
+  /** Gateway: the session's owner and token hash, for a resume. */
+  lookup(sid: string): Promise<SessionLookup>;
+  /** Gateway: swap the token hash if it is still `expected`, and record the carrying gateway. */
+  rotateToken(sid: string, expected: string, next: string, gateway: InboxAddress): Promise<RotateResult>;
 }

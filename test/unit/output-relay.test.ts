@@ -9,14 +9,12 @@ import { OutputRelay } from '../../services/ssh-worker/output-relay.js';
 function harness(options = { highWaterBytes: 100, lowWaterBytes: 40, replayBytes: 1000, maxEntryBytes: 64 }) {
   const sent: Array<{ offset: number; data: string; settle: (delivered: boolean) => void }> = [];
   const source = { paused: false, pause() { this.paused = true; }, resume() { this.paused = false; } };
-  let undelivered = 0;
   const relay = new OutputRelay(
     { send: (offset, data) => new Promise<boolean>((settle) => sent.push({ offset, data: data.toString(), settle })) },
     source,
     options,
-    () => undelivered++,
   );
-  return { relay, sent, source, undelivered: () => undelivered };
+  return { relay, sent, source };
 }
 
 describe('output relay', () => {
@@ -71,13 +69,20 @@ describe('output relay', () => {
     expect(source.paused).toBe(true);
   });
 
-  it('reports undelivered output and keeps it for replay', async () => {
-    const { relay, sent, undelivered } = harness();
+  it('re-sends output from an offset it still holds, and restarts the window there', async () => {
+    const { relay, sent, source } = harness({ highWaterBytes: 100, lowWaterBytes: 40, replayBytes: 100, maxEntryBytes: 64 });
     relay.push(Buffer.from('hello'));
     await nextTurn();
-    sent[0]!.settle(false);
-    await nextTurn();
-    expect(undelivered()).toBe(1);
-    expect(relay.replayFrom(2)?.toString()).toBe('llo');
+    relay.push(Buffer.alloc(60, 'x'));
+    relay.push(Buffer.alloc(60, 'y'));
+    relay.ack(125);
+    expect(relay.canResendFrom(2)).toBe('gone');
+    expect(relay.canResendFrom(126)).toBe('ahead');
+    expect(relay.canResendFrom(65)).toBe('ok');
+    relay.resendFrom(65);
+    expect(sent.at(-1)).toMatchObject({ offset: 65, data: 'y'.repeat(60) });
+    expect(source.paused).toBe(false);
+    relay.push(Buffer.alloc(50, 'z'));
+    expect(source.paused).toBe(true); // 60 re-sent + 50 new > 100 unacknowledged since 65
   });
 });

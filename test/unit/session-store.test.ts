@@ -84,11 +84,26 @@ describe.each(stores)('session store (%s)', (_name, makeStore) => {
     const session = newSession();
     await store.create(session, 10_000);
     const { fence } = (await store.claim(session.sid, 'worker:w1', 10_000)) as { fence: number };
-    await store.release('worker:w2', { sid: session.sid, fence });
-    await store.release('worker:w1', { sid: session.sid, fence: fence + 1 });
+    await store.release('worker:w2', { sid: session.sid, fence }, 'test');
+    await store.release('worker:w1', { sid: session.sid, fence: fence + 1 }, 'test');
     expect(await store.renew('worker:w1', [{ sid: session.sid, fence }], 10_000)).toEqual(['renewed']);
-    await store.release('worker:w1', { sid: session.sid, fence });
+    await store.release('worker:w1', { sid: session.sid, fence }, 'shell closed');
     expect(await store.renew('worker:w1', [{ sid: session.sid, fence }], 10_000)).toEqual(['gone']);
+    expect(await store.lookup(session.sid)).toEqual({ status: 'ended', reason: 'shell closed' });
+  });
+
+  it('looks sessions up for a resume, and rotates tokens compare-and-set', async () => {
+    const store = makeStore();
+    const session = { ...newSession(), tokenHash: 'first' };
+    expect(await store.lookup(session.sid)).toEqual({ status: 'unknown' });
+    await store.create(session, 10_000);
+    expect(await store.lookup(session.sid)).toEqual({ status: 'pending' });
+    await store.claim(session.sid, 'worker:w1', 10_000);
+    expect(await store.lookup(session.sid)).toEqual({ status: 'live', owner: 'worker:w1', tokenHash: 'first' });
+    expect(await store.rotateToken(session.sid, 'first', 'second', 'gw:g2')).toBe('rotated');
+    expect(await store.rotateToken(session.sid, 'first', 'third', 'gw:g3')).toBe('changed');
+    expect(await store.lookup(session.sid)).toMatchObject({ tokenHash: 'second' });
+    expect(await store.rotateToken('no-such-session', 'a', 'b', 'gw:g')).toBe('gone');
   });
 });
 
