@@ -1,6 +1,6 @@
 /** The machine a run happened on, printed with the results so numbers from different machines are not compared blindly. */
 import { spawnSync } from 'node:child_process';
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 
 export interface MachineInfo {
   cpuModel: string;
@@ -10,6 +10,8 @@ export interface MachineInfo {
   node: string;
   openssh: string;
   redis: string;
+  /** 1-minute load average when the run started: anything else busy skews every number. */
+  loadAverage: number;
 }
 
 export function describeMachine(): MachineInfo {
@@ -23,6 +25,7 @@ export function describeMachine(): MachineInfo {
     // `ssh -V` writes to stderr.
     openssh: firstLine('ssh', ['-V']).split(',')[0] ?? 'unknown',
     redis: /v=(\S+)/.exec(firstLine('redis-server', ['--version']))?.[1] ?? 'unknown',
+    loadAverage: loadavg()[0]!,
   };
 }
 

@@ -34,4 +34,6 @@ export type ResultOf<M extends Measurement['scenario']> = M extends 'throughput'
     ? EchoResult
     : SessionSetupResult;
 
-export type Reply = { ok: true; result: ThroughputResult | EchoResult | SessionSetupResult } | { ok: false; error: string };
+export type MeasurementResult = ThroughputResult | EchoResult | SessionSetupResult;
+
+export type Reply = { ok: true; result: MeasurementResult } | { ok: false; error: string };

@@ -68,7 +68,7 @@ export function renderReport(results: BenchResults): string {
   const lines = [
     `## webssh-fleet bench, ${results.date}`,
     '',
-    `${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM; ${machine.kernel}; Node ${machine.node}; ${machine.openssh}; Redis ${machine.redis}`,
+    `${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM; ${machine.kernel}; Node ${machine.node}; ${machine.openssh}; Redis ${machine.redis}; load average ${machine.loadAverage.toFixed(2)} at the start`,
     `${config.rounds} rounds (variant order rotated every round, each measurement in a fresh process); ` +
       `${config.megabytes} MB per transfer; ${config.echoSamples} keystrokes per round after ${config.echoWarmup} warm-up; ` +
       `${n} concurrent sessions; fleet env ${Object.entries(config.fleetEnv).map(([k, v]) => `${k}=${v}`).join(' ')}; ` +

@@ -10,11 +10,17 @@
  *                shows its prompt; RSS per session of each fleet process
  *
  * The fleet runs as a cluster (1 gateway + 1 worker + redis-server) at
- * LOG_LEVEL=warn, plus the all-in-one process as extra rows. Every scenario
- * starts with an unrecorded, smaller warm-up round; then each round runs
- * every variant once, in an order rotated every round, each in a fresh
- * process. The report (stdout) gives medians and the raw values; progress
- * goes to stderr; all raw values go to .bench-results/<timestamp>.json.
+ * LOG_LEVEL=warn, plus the all-in-one process as extra rows; the sessions
+ * scenario starts a fresh cluster for each measurement so that its memory
+ * readings start from an unused heap. Every scenario starts with an
+ * unrecorded, smaller warm-up round; then each round runs every variant
+ * once, in an order rotated every round, each client in a fresh process.
+ * The report (stdout) gives medians and the raw values; progress goes to
+ * stderr; all raw values go to .bench-results/<timestamp>.json.
+ *
+ * A measurement that stalls fails the run with an error naming it (each
+ * scenario has a time limit); sshd and every fleet process are stopped
+ * however the run ends.
  *
  * Environment:
  *   BENCH_ROUNDS      recorded rounds per scenario (default 5)
@@ -22,7 +28,7 @@
  *   BENCH_SESSIONS    concurrent sessions in the setup scenario (default 200)
  *   BENCH_ALL_IN_ONE  0 skips the all-in-one rows (default 1)
  *
- * With the defaults a run takes about 5 minutes on 2 cores.
+ * With the defaults a run takes about 2 minutes on 2 cores.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -30,10 +36,10 @@ import { startSshd, type SshdHandle } from '../test/harness/sshd.js';
 import { startAllInOne, startCluster, type BenchFleet } from './fleet.js';
 import { runIsolated } from './isolated.js';
 import { describeMachine } from './machine.js';
-import type { ClientSpec, Measurement, ResultOf, ScenarioParameters } from './measurement.js';
+import type { ClientSpec, Measurement, MeasurementResult, ResultOf, ScenarioParameters } from './measurement.js';
 import type { Pids } from './process-usage.js';
 import { renderReport } from './report.js';
-import type { BenchConfig, BenchResults, ByVariant, ScenarioResults, Variant } from './results.js';
+import type { BenchConfig, BenchResults, ByVariant, Variant } from './results.js';
 import type { ShellTarget } from './shell.js';
 
 const ECHO_WARMUP = 50;
@@ -115,9 +121,6 @@ function onFreshCluster(variant: Variant, env: Record<string, string>): Contesta
   };
 }
 
-type Scenario = ScenarioParameters['scenario'];
-type ParametersOf<S extends Scenario> = Extract<ScenarioParameters, { scenario: S }>;
-
 async function main(): Promise<void> {
   const started = Date.now();
   const date = new Date().toISOString();
@@ -125,7 +128,7 @@ async function main(): Promise<void> {
   const fleetEnv: Record<string, string> = {
     LOG_LEVEL: 'warn',
     WEBSSH2_SSH_ALLOWED_SUBNETS: '127.0.0.1/32',
-    // Room for every bench session plus warm-up stragglers on the one worker.
+    // Room for every bench session on the one worker, whatever BENCH_SESSIONS says.
     FLEET_WORKER_MAX_SESSIONS: String(Math.max(500, base.sessions + 50)),
   };
   const config: BenchConfig = { ...base, fleetEnv };
@@ -138,36 +141,40 @@ async function main(): Promise<void> {
     stops.push(() => sshd.stop());
     const cluster = await startCluster(fleetEnv);
     stops.push(() => cluster.stop());
-    let allInOne: BenchFleet | undefined;
-    if (config.allInOne) {
-      allInOne = await startAllInOne(fleetEnv);
-      stops.push(() => allInOne!.stop());
-    }
-
-    const withAllInOne = (list: Contestant[]): Contestant[] => (allInOne ? [...list, onFleet('all-in-one', allInOne, true)] : list);
-
-    const bytes = Math.round(config.megabytes * 1e6);
-    const throughputTimeout = 30_000 + config.megabytes * 500; // at least 2 MB/s
-    const sessionsTimeout = (count: number) => 30_000 + count * 500;
+    const allInOne = config.allInOne ? await startAllInOne(fleetEnv) : undefined;
+    if (allInOne) stops.push(() => allInOne.stop());
+    const withAllInOne = (field: Contestant[]): Contestant[] => (allInOne ? [...field, onFleet('all-in-one', allInOne, true)] : field);
     const runner = new ScenarioRunner(sshd, config.rounds);
 
-    const warmup = {} as ScenarioResults;
-    const recorded = {} as ScenarioResults;
-    const throughputField: Contestant[] = withAllInOne([direct, onFleet('cluster', cluster, true), onFleet('cluster-no-ack', cluster, false)]);
-    [warmup.throughput, recorded.throughput] = await runner.run('throughput', throughputField,
-      { scenario: 'throughput', bytes: Math.min(bytes, WARMUP_MB * 1e6), timeoutMs: throughputTimeout },
-      { scenario: 'throughput', bytes, timeoutMs: throughputTimeout });
-    const echoField = withAllInOne([direct, onFleet('cluster', cluster, true)]);
-    [warmup.echo, recorded.echo] = await runner.run('echo', echoField,
+    const bytes = Math.round(config.megabytes * 1e6);
+    const throughputTimeoutMs = 30_000 + config.megabytes * 500; // at least 2 MB/s
+    const throughput = await runner.run(
+      withAllInOne([direct, onFleet('cluster', cluster, true), onFleet('cluster-no-ack', cluster, false)]),
+      { scenario: 'throughput', bytes: Math.min(bytes, WARMUP_MB * 1e6), timeoutMs: throughputTimeoutMs },
+      { scenario: 'throughput', bytes, timeoutMs: throughputTimeoutMs },
+    );
+    const echo = await runner.run(
+      withAllInOne([direct, onFleet('cluster', cluster, true)]),
       { scenario: 'echo', warmup: ECHO_WARMUP, samples: WARMUP_ECHO_SAMPLES, timeoutMs: ECHO_TIMEOUT_MS },
-      { scenario: 'echo', warmup: ECHO_WARMUP, samples: ECHO_SAMPLES, timeoutMs: ECHO_TIMEOUT_MS });
-    const sessionsField = [direct, onFreshCluster('cluster', fleetEnv)];
+      { scenario: 'echo', warmup: ECHO_WARMUP, samples: ECHO_SAMPLES, timeoutMs: ECHO_TIMEOUT_MS },
+    );
     const warmupSessions = Math.min(config.sessions, WARMUP_SESSIONS);
-    [warmup.sessions, recorded.sessions] = await runner.run('sessions', sessionsField,
-      { scenario: 'sessions', sessions: warmupSessions, timeoutMs: sessionsTimeout(warmupSessions) },
-      { scenario: 'sessions', sessions: config.sessions, timeoutMs: sessionsTimeout(config.sessions) });
+    const sessions = await runner.run(
+      [direct, onFreshCluster('cluster', fleetEnv)],
+      { scenario: 'sessions', sessions: warmupSessions, timeoutMs: sessionsTimeoutMs(warmupSessions) },
+      { scenario: 'sessions', sessions: config.sessions, timeoutMs: sessionsTimeoutMs(config.sessions) },
+    );
 
-    const results: BenchResults = { date, durationSeconds: (Date.now() - started) / 1000, machine, config, warmup, ...recorded };
+    const results: BenchResults = {
+      date,
+      durationSeconds: (Date.now() - started) / 1000,
+      machine,
+      config,
+      throughput: throughput.recorded,
+      echo: echo.recorded,
+      sessions: sessions.recorded,
+      warmup: { throughput: throughput.warmup, echo: echo.warmup, sessions: sessions.warmup },
+    };
     const file = await saveResults(results);
     process.stdout.write(renderReport(results));
     progress(`raw values: ${file}`);
@@ -176,47 +183,42 @@ async function main(): Promise<void> {
   }
 }
 
-/** Runs a scenario's warm-up round, then its recorded rounds, every contestant once per round. */
+/** Logins are slowest when they queue behind each other; half a second each is far beyond what they take. */
+function sessionsTimeoutMs(count: number): number {
+  return 30_000 + count * 500;
+}
+
+/** Runs one scenario: an unrecorded warm-up round, then the recorded rounds, every contestant once per round. */
 class ScenarioRunner {
   constructor(
     private readonly sshd: SshdHandle,
     private readonly rounds: number,
   ) {}
 
-  async run<S extends Scenario>(
-    scenario: S,
-    field: Contestant[],
-    warmup: ParametersOf<S>,
-    recorded: ParametersOf<S>,
-  ): Promise<[ByVariant<ResultOf<S>>, ByVariant<ResultOf<S>>]> {
-    const warm = await this.round(scenario, field, warmup, 0, 'warm-up');
-    const results: ByVariant<ResultOf<S>> = {};
+  async run<P extends ScenarioParameters>(field: Contestant[], warmup: P, recorded: P) {
+    const results = { warmup: {} as ByVariant<ResultOf<P['scenario']>>, recorded: {} as ByVariant<ResultOf<P['scenario']>> };
+    await this.round(field, warmup, 0, 'warm-up', results.warmup);
     for (let round = 1; round <= this.rounds; round++) {
-      const outcome = await this.round(scenario, field, recorded, round, `round ${round}/${this.rounds}`);
-      for (const [variant, samples] of Object.entries(outcome) as Array<[Variant, ByVariant<ResultOf<S>>[Variant]]>) {
-        (results[variant] ??= []).push(...samples!);
-      }
+      await this.round(field, recorded, round, `round ${round}/${this.rounds}`, results.recorded);
     }
-    return [warm, results];
+    return results;
   }
 
-  private async round<S extends Scenario>(scenario: S, field: Contestant[], parameters: ParametersOf<S>, round: number, label: string) {
-    const results: ByVariant<ResultOf<S>> = {};
+  private async round<P extends ScenarioParameters>(field: Contestant[], parameters: P, round: number, label: string, into: ByVariant<ResultOf<P['scenario']>>): Promise<void> {
     // Rotating the order spreads any effect of going first or last evenly over the variants.
     const order = field.map((_, i) => field[(i + round) % field.length]!);
     for (const [position, contestant] of order.entries()) {
+      const name = `${parameters.scenario} ${label} ${contestant.variant}`;
       const { client, pids, release } = await contestant.arrange();
-      const measurement = { ...parameters, target: this.target(), client, pids, sshdPid: this.sshd.pid } as Measurement;
-      const name = `${scenario} ${label} ${contestant.variant}`;
       try {
-        const result = (await runIsolated(measurement, parameters.timeoutMs + MEASUREMENT_SLACK_MS, name)) as ResultOf<S>;
+        const measurement: Measurement = { ...parameters, target: this.target(), client, pids, sshdPid: this.sshd.pid };
+        const result = (await runIsolated(measurement, parameters.timeoutMs + MEASUREMENT_SLACK_MS, name)) as ResultOf<P['scenario']>;
         progress(`${name}: ${summarize(result)}`);
-        (results[contestant.variant] ??= []).push({ ...result, round, position });
+        (into[contestant.variant] ??= []).push({ ...result, round, position });
       } finally {
         await release();
       }
     }
-    return results;
   }
 
   private target(): ShellTarget {
@@ -224,7 +226,7 @@ class ScenarioRunner {
   }
 }
 
-function summarize(result: ResultOf<Scenario>): string {
+function summarize(result: MeasurementResult): string {
   if ('p50Ms' in result) return `p50 ${result.p50Ms.toFixed(3)} ms, p99 ${result.p99Ms.toFixed(3)} ms`;
   if ('readyMs' in result) return `${result.sessions} sessions in ${result.seconds.toFixed(2)} s`;
   const cpu = Object.entries(result.cpuMs).map(([role, ms]) => `${role} ${ms.toFixed(0)}`).join(', ');

@@ -10,7 +10,8 @@ import { OutputPort, PTY, type Shell, type ShellTarget } from '../shell.js';
 export function openDirectShell(target: ShellTarget): Promise<Shell> {
   const client = new ssh2.Client();
   return new Promise<Shell>((resolve, reject) => {
-    client.once('error', (error) => reject(new Error(`direct ssh2 login: ${error.message}`)));
+    // Also after the login: an error event without a listener would crash the measurement process.
+    client.on('error', (error) => reject(new Error(`direct ssh2: ${error.message}`)));
     client.once('ready', () => {
       client.shell({ term: PTY.term, cols: PTY.cols, rows: PTY.rows }, (error, stream) => {
         if (error) return reject(new Error(`direct ssh2 shell: ${error.message}`));
