@@ -82,9 +82,9 @@ export class Gateway implements SessionRoutes {
    */
   async shutdown(): Promise<void> {
     clearInterval(this.livenessTimer);
-    const closed = new Promise<void>((resolve) => this.io.close(() => resolve()));
+    // Tell each client first: io.close() disconnects every socket at once.
     for (const connection of [...this.sockets]) connection.shutdown();
-    await closed;
+    await new Promise<void>((resolve) => this.io.close(() => resolve()));
     await this.parts.bus.close();
   }
 

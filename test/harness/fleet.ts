@@ -27,6 +27,8 @@ export interface Fleet {
   gateways: ServiceProcess[];
   workers: ServiceProcess[];
   redis: RedisHandle | undefined;
+  /** The Redis key prefix (cluster mode). */
+  prefix: string;
   /** Every log line of every process, for assertions about logging. */
   allLogs(): string[];
   stop(): Promise<void>;
@@ -58,11 +60,11 @@ export async function startFleet(mode: FleetMode, options: FleetOptions = {}): P
     const port = await freePort();
     const process = spawnService('all-in-one', ENTRY.allInOne, { ...baseEnv, WEBSSH2_LISTEN_PORT: String(port) });
     await process.waitForLog(/"event":"listening"/, STARTUP_TIMEOUT_MS);
-    return assemble(mode, [process], [], undefined, [`http://127.0.0.1:${port}`]);
+    return assemble(mode, [process], [], undefined, '', [`http://127.0.0.1:${port}`]);
   }
 
   const redis = await startRedis();
-  const clusterEnv = {
+  const clusterEnv: Record<string, string> = {
     ...baseEnv,
     REDIS_URL: redis.url,
     WEBSSH2_SESSION_SECRET: randomBytes(32).toString('base64url'),
@@ -80,16 +82,24 @@ export async function startFleet(mode: FleetMode, options: FleetOptions = {}): P
     ...workers.map((w) => w.waitForLog(/"event":"ready"/, STARTUP_TIMEOUT_MS)),
     ...gateways.map((g) => g.waitForLog(/"event":"listening"/, STARTUP_TIMEOUT_MS)),
   ]);
-  return assemble(mode, gateways, workers, redis, ports.map((port) => `http://127.0.0.1:${port}`));
+  return assemble(mode, gateways, workers, redis, clusterEnv.FLEET_REDIS_KEY_PREFIX!, ports.map((port) => `http://127.0.0.1:${port}`));
 }
 
-function assemble(mode: FleetMode, gateways: ServiceProcess[], workers: ServiceProcess[], redis: RedisHandle | undefined, urls: string[]): Fleet {
+function assemble(
+  mode: FleetMode,
+  gateways: ServiceProcess[],
+  workers: ServiceProcess[],
+  redis: RedisHandle | undefined,
+  prefix: string,
+  urls: string[],
+): Fleet {
   return {
     mode,
     urls,
     gateways,
     workers,
     redis,
+    prefix,
     allLogs: () => [...gateways, ...workers].flatMap((p) => p.logs),
     async stop() {
       await Promise.all([...gateways, ...workers].map((p) => p.kill('SIGKILL')));
