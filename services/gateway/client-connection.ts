@@ -65,6 +65,14 @@ type Phase = 'awaiting-auth' | 'placing' | 'logging-in' | 'resuming' | 'live' | 
 
 /** How long a resume waits for the session's worker to answer. */
 const RESUME_ANSWER_TIMEOUT_MS = 5_000;
+/** Retry pace, and bound, for messages a worker's missing inbox did not take. */
+const UNDELIVERED_RETRY_MS = 250;
+const MAX_UNDELIVERED = 1_024;
+
+interface QueuedMessage {
+  seq: number;
+  message: ToWorker;
+}
 
 interface Target {
   username: string;
@@ -84,6 +92,12 @@ export class ClientConnection {
   private pendingPrompt: PromptMessage | undefined;
   /** Handed to the client once, in `session:info`; only its hash is stored. */
   private resumeToken = '';
+  /** The hash of the session's current resume token. */
+  private tokenHash = '';
+  /** Messages the worker's inbox did not take (it was briefly gone), retried in order. */
+  private undelivered: QueuedMessage[] = [];
+  private postedCount = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
   /** While resuming: the token hash to restore if the worker refuses. */
   private replacedTokenHash: string | undefined;
   private resumeTimer: NodeJS.Timeout | undefined;
@@ -166,6 +180,16 @@ export class ClientConnection {
     if (this.phase === 'logging-in') this.loginFailed('The SSH worker stopped during login; try again');
     else if (this.phase === 'resuming') void this.resumeFailed('expired', 'The SSH worker for this session stopped unexpectedly');
     else if (this.phase === 'live') this.sessionClosed('The SSH worker for this session stopped unexpectedly');
+  }
+
+  /**
+   * This gateway's inbox had to be recreated (Redis lost it): whatever the
+   * worker sent meanwhile is gone, so ask it to carry on from what this
+   * socket has actually received.
+   */
+  reattach(): void {
+    if (this.phase !== 'live' || !this.sid) return;
+    this.toWorker({ type: 'attach', sid: this.sid, offset: this.outputOffset, tokenHash: this.tokenHash });
   }
 
   /**
@@ -268,8 +292,10 @@ export class ClientConnection {
       sid,
     );
     const timeoutMs = settings.cluster.placementTimeoutMs;
+    const tokenHash = tokenHasher.hash(this.resumeToken);
+    this.tokenHash = tokenHash;
     try {
-      await store.create({ sid, gateway: bus.address as `gw:${string}`, tokenHash: tokenHasher.hash(this.resumeToken), ...target }, timeoutMs + settings.ssh.readyTimeoutMs);
+      await store.create({ sid, gateway: bus.address as `gw:${string}`, tokenHash, ...target }, timeoutMs + settings.ssh.readyTimeoutMs);
       await placement.enqueue({
         sid,
         gateway: bus.address as `gw:${string}`,
@@ -279,6 +305,7 @@ export class ClientConnection {
         rows: credentials.rows ?? 24,
         forwardAllPrompts: credentials.forwardAllKeyboardInteractivePrompts ?? false,
         sealedCredentials: sealed,
+        tokenHash,
         deadline: Date.now() + timeoutMs,
       });
     } catch (error) {
@@ -324,16 +351,18 @@ export class ClientConnection {
       if (found.status === 'pending') return refuse('busy', 'The session is still logging in');
       if (!tokenHasher.matches(request.resumeToken, found.tokenHash)) return refuse('forbidden', 'The resume token is not valid for this session');
       const token = newResumeToken();
-      const rotated = await store.rotateToken(sid, found.tokenHash, tokenHasher.hash(token), bus.address as `gw:${string}`);
+      const tokenHash = tokenHasher.hash(token);
+      const rotated = await store.rotateToken(sid, found.tokenHash, tokenHash, bus.address as `gw:${string}`);
       if (rotated === 'gone') return refuse('expired', 'The session has ended');
       if (rotated === 'changed') return refuse('busy', 'Another resume of this session is in progress');
       this.sid = sid;
       this.worker = found.owner;
       this.resumeToken = token;
+      this.tokenHash = tokenHash;
       this.replacedTokenHash = found.tokenHash;
       this.routes.register(sid, this);
       this.resumeTimer = setTimeout(() => void this.resumeFailed('busy', "The session's worker did not answer in time"), RESUME_ANSWER_TIMEOUT_MS);
-      this.toWorker({ type: 'attach', sid, offset: request.offset, tokenHash: tokenHasher.hash(token) });
+      this.toWorker({ type: 'attach', sid, offset: request.offset, tokenHash });
     } catch (error) {
       this.log.warn({ sid, err: (error as Error).message }, 'resume failed on the session store');
       refuse('busy', 'The session directory is unreachable; try again');
@@ -371,7 +400,7 @@ export class ClientConnection {
     this.phase = 'awaiting-auth';
     if (replaced) {
       await this.parts.store
-        .rotateToken(sid, this.parts.tokenHasher.hash(this.resumeToken), replaced, this.parts.bus.address as `gw:${string}`)
+        .rotateToken(sid, this.tokenHash, replaced, this.parts.bus.address as `gw:${string}`)
         .catch(() => undefined);
     }
     this.resumeToken = '';
@@ -502,6 +531,9 @@ export class ClientConnection {
   private forgetSession(): void {
     if (this.sid) this.routes.unregister(this.sid, this);
     clearTimeout(this.resumeTimer);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.undelivered = [];
     this.sid = undefined;
     this.worker = undefined;
     this.pendingPrompt = undefined;
@@ -510,15 +542,39 @@ export class ClientConnection {
     this.ackedOffset = 0;
   }
 
+  /**
+   * Posts to the session's worker, in order. A worker whose inbox is missing
+   * may be dead or may be recreating it after a Redis restart; messages wait
+   * and are retried, and the gateway's liveness check decides between the two.
+   */
   private toWorker(message: ToWorker): void {
+    if (!this.worker) return;
+    const entry = { seq: this.postedCount++, message };
+    if (this.undelivered.length > 0) {
+      if (this.undelivered.length < MAX_UNDELIVERED) this.undelivered.push(entry);
+      return;
+    }
+    this.deliverToWorker(entry);
+  }
+
+  private deliverToWorker(entry: QueuedMessage): void {
     const worker = this.worker;
     if (!worker) return;
-    this.parts.bus.post(worker, message).then(
+    this.parts.bus.post(worker, entry.message).then(
       (delivered) => {
-        if (!delivered && this.sid === message.sid) this.workerLost();
+        if (delivered || this.sid !== entry.message.sid || this.phase === 'gone') return;
+        // Several posts may fail in flight: keep them in the order they were posted.
+        const at = this.undelivered.findIndex((queued) => queued.seq > entry.seq);
+        this.undelivered.splice(at < 0 ? this.undelivered.length : at, 0, entry);
+        this.retryTimer ??= setTimeout(() => this.retryUndelivered(), UNDELIVERED_RETRY_MS);
       },
-      (error: Error) => this.log.warn({ sid: message.sid, err: error.message }, 'could not reach the worker'),
+      (error: Error) => this.log.warn({ sid: entry.message.sid, err: error.message }, 'could not reach the worker'),
     );
+  }
+
+  private retryUndelivered(): void {
+    this.retryTimer = undefined;
+    for (const entry of this.undelivered.splice(0)) this.deliverToWorker(entry);
   }
 }
 

@@ -58,6 +58,10 @@ export class Gateway implements SessionRoutes {
 
   start(): void {
     this.parts.bus.listen((envelope) => this.route(envelope));
+    this.parts.bus.onRecreated?.(() => {
+      this.parts.log.warn({ sessions: this.connections.size }, 'inbox recreated (Redis lost it); re-attaching sessions');
+      for (const connection of this.connections.values()) connection.reattach();
+    });
     this.io.on('connection', (socket) => {
       const connection = new ClientConnection(socket, this.parts, this);
       this.sockets.add(connection);

@@ -16,7 +16,7 @@ import type { Logger } from '../../shared/log/logger.js';
 import type { Credentials, SessionJob } from '../../shared/placement/session-job.js';
 import type { UpdateUiMessage } from '../../shared/protocol/events.js';
 import type { ExecPayload } from '../../shared/protocol/inbound.js';
-import type { Lease } from '../../shared/session-store/session-store.js';
+import type { Lease, NewSession } from '../../shared/session-store/session-store.js';
 import { describeConnectError, loginTimeoutMessage } from './connect-errors.js';
 import { resolveDestination } from './destination-policy.js';
 import { autoAnswer, toPromptMessage } from './keyboard-interactive.js';
@@ -67,6 +67,8 @@ export class SshSession {
   private detachTimer: NodeJS.Timeout | undefined;
   private loggedIn = false;
   private ended = false;
+  /** The hash of the session's current resume token (rotated by every resume). */
+  private tokenHash: string;
   private readonly startedAt = Date.now();
 
   constructor(private readonly context: SshSessionContext) {
@@ -75,6 +77,7 @@ export class SshSession {
     this.lease = context.lease;
     this.gateway = job.gateway;
     this.size = { cols: job.cols, rows: job.rows };
+    this.tokenHash = job.tokenHash;
     this.log = context.log.child({ sid: job.sid, user: job.username, target: `${job.host}:${job.port}` });
   }
 
@@ -162,7 +165,7 @@ export class SshSession {
    */
   handle(message: ToWorker, from: InboxAddress): void {
     if (this.ended) return;
-    if (message.type === 'attach') return this.attach(from, message.offset);
+    if (message.type === 'attach') return this.attach(from, message.offset, message.tokenHash);
     if (from !== this.gateway) {
       this.log.debug({ type: message.type, from }, 'message from a gateway that does not carry the session; dropped');
       return;
@@ -190,6 +193,12 @@ export class SshSession {
       case 'close':
         return this.end(message.reason, false);
     }
+  }
+
+  /** What the session store should hold for this session, to put it back if Redis lost it. */
+  get record(): NewSession {
+    const { job } = this.context;
+    return { sid: this.sid, gateway: this.gateway ?? job.gateway, tokenHash: this.tokenHash, username: job.username, host: job.host, port: job.port };
   }
 
   /** Tells the session's user something (e.g. that this worker is draining). */
@@ -364,7 +373,7 @@ export class SshSession {
    * Another gateway carries the session from now on (a resume), or the same
    * one again after losing messages. Output is re-sent from `offset`.
    */
-  private attach(from: InboxAddress, offset: number): void {
+  private attach(from: InboxAddress, offset: number, tokenHash: string): void {
     const check = this.relay ? this.relay.canResendFrom(offset) : offset === 0 ? 'ok' : 'ahead';
     if (check !== 'ok') {
       const message =
@@ -377,6 +386,7 @@ export class SshSession {
     const previous = this.gateway;
     if (previous && previous !== from) void this.context.bus.post(previous, { type: 'detached', sid: this.sid, reason: 'taken-over' });
     this.gateway = from;
+    this.tokenHash = tokenHash;
     clearTimeout(this.detachTimer);
     this.detachTimer = undefined;
     this.post({ type: 'attached', sid: this.sid, offset, inputOffset: this.inputBytes });

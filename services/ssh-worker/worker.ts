@@ -166,9 +166,15 @@ export class SshWorker {
     const sessions = [...this.sessions.values()];
     try {
       const statuses = await store.renew(this.address, sessions.map((s) => s.lease), settings.cluster.leaseTtlMs);
-      statuses.forEach((status, index) => {
-        if (status === 'lost') sessions[index]!.end('lease lost to another worker', true);
-      });
+      await Promise.all(
+        statuses.map((status, index) => {
+          const session = sessions[index]!;
+          if (status === 'lost') session.end('lease lost to another worker', true);
+          // Redis forgot the session (restarted empty): it is alive here, so put it back.
+          if (status === 'gone') return store.reinstate(session.record, session.lease, this.address, settings.cluster.leaseTtlMs);
+          return undefined;
+        }),
+      );
     } catch (error) {
       log.warn({ err: (error as Error).message }, 'lease renewal failed; will retry');
     }

@@ -20,6 +20,12 @@ export interface Bus<Out extends BusMessage = BusMessage> {
   post(to: InboxAddress, message: Out): Promise<boolean>;
   /** Whether the process behind an inbox is alive (its inbox exists). */
   isAlive(address: InboxAddress): Promise<boolean>;
+  /**
+   * Called when this process's inbox had to be recreated (Redis lost it):
+   * messages sent to it meanwhile are gone. Only buses that can lose their
+   * inbox offer it.
+   */
+  onRecreated?(listener: () => void): void;
   /** Starts delivering this process's inbox to `handler`, in order. */
   listen(handler: (envelope: Envelope) => void): void;
   close(): Promise<void>;

@@ -30,6 +30,8 @@ export interface RedisBusOptions {
 export interface RedisBusEvents {
   /** A failure of a background loop: logged by the owner, never thrown. */
   error: [error: Error, context: string];
+  /** The inbox was gone and has been recreated; what was sent to it meanwhile is lost. */
+  recreated: [];
 }
 
 export class RedisBus<Out extends BusMessage> extends EventEmitter<RedisBusEvents> implements Bus<Out> {
@@ -56,6 +58,10 @@ export class RedisBus<Out extends BusMessage> extends EventEmitter<RedisBusEvent
     const fields = encodeEnvelope({ from: this.address, message });
     const id = await this.options.commands.xadd(this.options.keys.inbox(to), 'NOMKSTREAM', '*', ...fields);
     return id !== null;
+  }
+
+  onRecreated(listener: () => void): void {
+    this.on('recreated', listener);
   }
 
   async isAlive(address: InboxAddress): Promise<boolean> {
@@ -90,7 +96,10 @@ export class RedisBus<Out extends BusMessage> extends EventEmitter<RedisBusEvent
       const renewed = await this.options.commands.pexpire(this.inboxKey, this.options.inboxTtlMs);
       // Redis lost the key (restart without persistence): recreate it. New
       // stream ids are time-based, so they sort after what we have read.
-      if (renewed === 0 && !this.closed) await this.createInbox();
+      if (renewed === 0 && !this.closed) {
+        await this.createInbox();
+        this.emit('recreated');
+      }
     } catch (error) {
       this.emit('error', error as Error, 'inbox renewal');
     }

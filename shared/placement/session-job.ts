@@ -17,6 +17,8 @@ export const sessionJobSchema = z.object({
   rows: z.number().int().min(1),
   forwardAllPrompts: z.boolean(),
   sealedCredentials: z.string(),
+  /** The resume token's keyed hash (not a secret), for re-registering the session. */
+  tokenHash: z.string(),
   /** Epoch ms after which no worker should start this session: the gateway has given up. */
   deadline: z.number().int(),
 });

@@ -35,6 +35,11 @@ export class MemorySessionStore implements SessionStore {
     return { status: 'claimed', fence: entry.fence };
   }
 
+  async reinstate(session: NewSession, lease: Lease, owner: InboxAddress, ttlMs: number): Promise<void> {
+    if (this.live(session.sid)) return;
+    this.entries.set(session.sid, { session, owner, fence: lease.fence, expiresAt: Date.now() + ttlMs });
+  }
+
   async renew(owner: InboxAddress, leases: readonly Lease[], ttlMs: number): Promise<RenewStatus[]> {
     return leases.map(({ sid, fence }) => {
       const entry = this.live(sid);

@@ -14,6 +14,7 @@ interface SessionScripts {
   renewLease(sessionKey: string, owner: string, fence: number, ttlMs: number): Promise<number>;
   releaseSession(sessionKey: string, endedKey: string, owner: string, fence: number, reason: string, noteTtlMs: number): Promise<number>;
   rotateResumeToken(sessionKey: string, expected: string, next: string, gateway: string): Promise<number>;
+  reinstateSession(sessionKey: string, ttlMs: number, ...fields: string[]): Promise<number>;
 }
 
 const SCRIPTS = [
@@ -21,6 +22,7 @@ const SCRIPTS = [
   ['renewLease', 'renew-lease-1.lua', 1],
   ['releaseSession', 'release-session-2.lua', 2],
   ['rotateResumeToken', 'rotate-resume-token-1.lua', 1],
+  ['reinstateSession', 'reinstate-session-1.lua', 1],
 ] as const;
 
 function withScripts(redis: Redis): Redis & SessionScripts {
@@ -31,6 +33,16 @@ function withScripts(redis: Redis): Redis & SessionScripts {
     }
   }
   return redis as Redis & SessionScripts;
+}
+
+function recordFields(session: NewSession): Record<string, string> {
+  return {
+    gateway: session.gateway,
+    tokenHash: session.tokenHash,
+    username: session.username,
+    host: session.host,
+    port: String(session.port),
+  };
 }
 
 const RENEW_CODES: Record<number, RenewStatus> = { 1: 'renewed', 0: 'gone', [-1]: 'lost' };
@@ -44,19 +56,12 @@ export class RedisSessionStore implements SessionStore {
 
   async create(session: NewSession, ttlMs: number): Promise<void> {
     const key = this.keys.session(session.sid);
-    await this.redis
-      .multi()
-      .hset(key, {
-        state: 'pending',
-        gateway: session.gateway,
-        tokenHash: session.tokenHash,
-        username: session.username,
-        host: session.host,
-        port: String(session.port),
-        createdAt: String(Date.now()),
-      })
-      .pexpire(key, ttlMs)
-      .exec();
+    await this.redis.multi().hset(key, { state: 'pending', ...recordFields(session) }).pexpire(key, ttlMs).exec();
+  }
+
+  async reinstate(session: NewSession, lease: Lease, owner: InboxAddress, ttlMs: number): Promise<void> {
+    const fields = { state: 'live', owner, fence: String(lease.fence), ...recordFields(session) };
+    await this.redis.reinstateSession(this.keys.session(session.sid), ttlMs, ...Object.entries(fields).flat());
   }
 
   async remove(sid: string): Promise<void> {

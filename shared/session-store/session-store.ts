@@ -47,6 +47,8 @@ export interface SessionStore {
   remove(sid: string): Promise<void>;
   /** Worker: take ownership; the lease then lives `ttlMs` unless renewed. */
   claim(sid: string, owner: InboxAddress, ttlMs: number): Promise<ClaimResult>;
+  /** Worker: put back the record of a live session Redis lost; never overwrites. */
+  reinstate(session: NewSession, lease: Lease, owner: InboxAddress, ttlMs: number): Promise<void>;
   /** Worker: renew many leases in one round trip. */
   renew(owner: InboxAddress, leases: readonly Lease[], ttlMs: number): Promise<RenewStatus[]>;
   /** Worker: the session ended; delete its record if we still own it, noting why. */
