@@ -13,11 +13,16 @@ import { createHttpServer } from './http-server.js';
 const { config, instanceId, log } = startProcess('gateway');
 const redisUrl = requireRedisUrl(config, 'gateway');
 const keys = keyLayout(config.cluster.keyPrefix);
+// The bus's hot path gets a connection of its own with auto-pipelining;
+// ioredis copies every defined Lua script into each pipeline, so the session
+// store's scripts and BullMQ's live on another.
 const commands = connectRedis(redisUrl, `gateway:${instanceId}`, { enableAutoPipelining: true });
 const reader = connectRedis(redisUrl, `gateway:${instanceId}:inbox`);
+const state = connectRedis(redisUrl, `gateway:${instanceId}:state`);
 const adapterPub = connectRedis(redisUrl, `gateway:${instanceId}:adapter-pub`);
 const adapterSub = connectRedis(redisUrl, `gateway:${instanceId}:adapter-sub`);
-for (const client of [commands, reader, adapterPub, adapterSub]) {
+const clients = [commands, reader, state, adapterPub, adapterSub];
+for (const client of clients) {
   client.on('error', (error: Error) => log.warn({ err: error.message }, 'redis connection error'));
 }
 
@@ -26,13 +31,13 @@ bus.on('error', (error, context) => log.warn({ err: error.message, context }, 'b
 await bus.open();
 
 let shuttingDown = false;
-const httpServer = createHttpServer({ ready: () => !shuttingDown && commands.status === 'ready' });
+const httpServer = createHttpServer({ ready: () => !shuttingDown && commands.status === 'ready' && state.status === 'ready' });
 const gateway = new Gateway(
   {
     settings: config,
     bus,
-    store: new RedisSessionStore(commands, keys),
-    placement: new BullmqPlacementQueue(commands, keys),
+    store: new RedisSessionStore(state, keys),
+    placement: new BullmqPlacementQueue(state, keys),
     ...secretKeys(config.session.secret),
     log,
   },
@@ -47,5 +52,5 @@ httpServer.listen(config.listen.port, config.listen.ip, () => {
 onShutdownSignal(log, 10_000, async () => {
   shuttingDown = true;
   await gateway.shutdown();
-  for (const client of [commands, reader, adapterPub, adapterSub]) client.disconnect();
+  for (const client of clients) client.disconnect();
 });

@@ -11,10 +11,14 @@ import { SshWorker } from './worker.js';
 const { config, instanceId, log } = startProcess('ssh-worker');
 const redisUrl = requireRedisUrl(config, 'ssh-worker');
 const keys = keyLayout(config.cluster.keyPrefix);
+// As in the gateway: the bus's auto-pipelined connection carries no Lua
+// scripts (ioredis copies them into every pipeline).
 const commands = connectRedis(redisUrl, `worker:${instanceId}`, { enableAutoPipelining: true });
 const reader = connectRedis(redisUrl, `worker:${instanceId}:inbox`);
+const state = connectRedis(redisUrl, `worker:${instanceId}:state`);
 const placementConnection = connectRedis(redisUrl, `worker:${instanceId}:placement`);
-for (const client of [commands, reader, placementConnection]) {
+const clients = [commands, reader, state, placementConnection];
+for (const client of clients) {
   client.on('error', (error: Error) => log.warn({ err: error.message }, 'redis connection error'));
 }
 
@@ -25,7 +29,7 @@ await bus.open();
 const worker = new SshWorker({
   settings: config,
   bus,
-  store: new RedisSessionStore(commands, keys),
+  store: new RedisSessionStore(state, keys),
   placement: new BullmqPlacementConsumer({
     connection: placementConnection,
     keys,
@@ -42,5 +46,5 @@ log.info({ event: 'ready', inbox: bus.address, maxSessions: config.cluster.worke
 // or the drain timeout passes (set terminationGracePeriodSeconds above it).
 onShutdownSignal(log, config.cluster.drainTimeoutMs + 15_000, async () => {
   await worker.drain(config.cluster.drainTimeoutMs);
-  for (const client of [commands, reader, placementConnection]) client.disconnect();
+  for (const client of clients) client.disconnect();
 });

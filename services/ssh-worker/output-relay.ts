@@ -3,9 +3,12 @@
  * numbered with byte offsets, kept for replay, and flow-controlled.
  *
  * Coalescing adds no delay when the line is quiet: the first chunk is sent at
- * the end of the current event-loop turn. While a send is in flight, further
- * output accumulates and goes as one larger entry when it completes, so under
- * load entries grow instead of multiplying.
+ * the end of the current event-loop turn, so a keystroke's echo goes at once.
+ * While a send is in flight, further output accumulates and goes as one
+ * larger entry when it completes. During bulk output (the last entry was
+ * large and recent) output also waits BULK_BATCH_MS, so entries stay large
+ * even when Redis answers fast: the cost per entry is fixed, the cost per
+ * byte is not.
  *
  * Flow control (session-extension.md rule 5): when more than `highWaterBytes`
  * are unacknowledged the SSH channel is paused, which stops SSH window
@@ -13,6 +16,11 @@
  * below `lowWaterBytes`.
  */
 import { ReplayBuffer } from './replay-buffer.js';
+
+/** An entry at least this large, sent this recently, means bulk output is streaming. */
+const BULK_ENTRY_BYTES = 8 * 1024;
+const BULK_GAP_MS = 5;
+const BULK_BATCH_MS = 2;
 
 export interface OutputSink {
   /** Resolves when the output is on its way (or dealt with: kept for replay). */
@@ -40,6 +48,8 @@ export class OutputRelay {
   private inFlight = 0;
   private flushQueued = false;
   private paused = false;
+  private lastEntryBytes = 0;
+  private lastEntryAt = 0;
   private readonly replay: ReplayBuffer;
   private readonly maxEntryBytes: number;
 
@@ -63,13 +73,17 @@ export class OutputRelay {
     if (this.pendingBytes >= this.maxEntryBytes) this.flush();
     else if (!this.flushQueued) {
       this.flushQueued = true;
-      setImmediate(() => {
-        this.flushQueued = false;
-        if (this.inFlight === 0) this.flush();
-      });
+      const bulk = this.lastEntryBytes >= BULK_ENTRY_BYTES && performance.now() - this.lastEntryAt < BULK_GAP_MS;
+      if (bulk) setTimeout(this.queuedFlush, BULK_BATCH_MS);
+      else setImmediate(this.queuedFlush);
     }
     this.applyWindow();
   }
+
+  private readonly queuedFlush = (): void => {
+    this.flushQueued = false;
+    if (this.inFlight === 0) this.flush();
+  };
 
   ack(offset: number): void {
     if (offset <= this.ackedOffset) return;
@@ -117,6 +131,8 @@ export class OutputRelay {
 
   private send(offset: number, data: Buffer): void {
     if (data.length === 0) return;
+    this.lastEntryBytes = data.length;
+    this.lastEntryAt = performance.now();
     this.inFlight++;
     // The sink deals with delivery failures; here a settled send only
     // frees the way for the next one.

@@ -15,6 +15,8 @@ import { decodeEnvelope, encodeEnvelope } from './codec.js';
 import type { KeyLayout } from './keys.js';
 import type { BusMessage, InboxAddress } from './messages.js';
 
+const TRIM_INTERVAL_MS = 20;
+
 export interface RedisBusOptions {
   address: InboxAddress;
   keys: KeyLayout;
@@ -40,6 +42,7 @@ export class RedisBus<Out extends BusMessage> extends EventEmitter<RedisBusEvent
   private lastId = '$';
   private closed = false;
   private renewTimer: NodeJS.Timeout | undefined;
+  private trimTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: RedisBusOptions) {
     super();
@@ -75,6 +78,7 @@ export class RedisBus<Out extends BusMessage> extends EventEmitter<RedisBusEvent
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.renewTimer);
+    clearTimeout(this.trimTimer);
     this.options.reader.disconnect();
     await this.options.commands.del(this.inboxKey).catch(() => undefined);
   }
@@ -136,11 +140,23 @@ export class RedisBus<Out extends BusMessage> extends EventEmitter<RedisBusEvent
           this.emit('error', error as Error, `handling ${envelope.message.type}`);
         }
       }
-      // Approximate trimming drops whole stream nodes: cheap, and it never
-      // removes an entry newer than what we have read.
+      this.trimSoon();
+    }
+  }
+
+  /**
+   * Drops what has been read, at most once per TRIM_INTERVAL_MS: under
+   * streaming output one XTRIM per entry would double the commands.
+   * Approximate trimming removes whole stream nodes, never an entry newer
+   * than what was read.
+   */
+  private trimSoon(): void {
+    if (this.trimTimer || this.closed) return;
+    this.trimTimer = setTimeout(() => {
+      this.trimTimer = undefined;
       this.options.commands.xtrim(this.inboxKey, 'MINID', '~', this.lastId).catch((error: Error) => {
         this.emit('error', error, 'inbox trim');
       });
-    }
+    }, TRIM_INTERVAL_MS);
   }
 }

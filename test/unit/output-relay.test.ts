@@ -41,6 +41,23 @@ describe('output relay', () => {
     expect(sent.map(({ offset, data }) => ({ offset, data }))).toEqual([{ offset: 0, data: 'a' }, { offset: 1, data: 'bc' }]);
   });
 
+  it('lets entries grow for a moment during bulk output, but not after a quiet spell', async () => {
+    const { relay, sent } = harness({ highWaterBytes: 1 << 20, lowWaterBytes: 1 << 18, replayBytes: 1 << 20, maxEntryBytes: 1 << 18 });
+    relay.push(Buffer.alloc(16 * 1024, 'a'));
+    await nextTurn();
+    sent[0]!.settle(true);
+    relay.push(Buffer.alloc(100, 'b'));
+    await nextTurn();
+    expect(sent).toHaveLength(1); // bulk: held for a couple of milliseconds
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(sent).toHaveLength(2);
+    sent[1]!.settle(true);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    relay.push(Buffer.from('x'));
+    await nextTurn();
+    expect(sent).toHaveLength(3); // quiet again: a keystroke's echo goes at once
+  });
+
   it('sends at once when pending output reaches the entry size limit', () => {
     const { relay, sent } = harness();
     relay.push(Buffer.alloc(64, 'x'));

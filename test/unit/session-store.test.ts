@@ -107,6 +107,18 @@ describe.each(stores)('session store (%s)', (_name, makeStore) => {
   });
 });
 
+describe.each(stores)('session store reinstatement (%s)', (_name, makeStore) => {
+  it('puts back a live session Redis lost, with its owner and fence, and never overwrites one that exists', async () => {
+    const store = makeStore();
+    const session = { ...newSession(), tokenHash: 'current' };
+    await store.reinstate(session, { sid: session.sid, fence: 41 }, 'worker:w1', 10_000);
+    expect(await store.lookup(session.sid)).toEqual({ status: 'live', owner: 'worker:w1', tokenHash: 'current' });
+    expect(await store.renew('worker:w1', [{ sid: session.sid, fence: 41 }], 10_000)).toEqual(['renewed']);
+    await store.reinstate({ ...session, tokenHash: 'stale' }, { sid: session.sid, fence: 7 }, 'worker:w2', 10_000);
+    expect(await store.lookup(session.sid)).toEqual({ status: 'live', owner: 'worker:w1', tokenHash: 'current' });
+  });
+});
+
 describe('session store keys in Redis', () => {
   it('always carry a TTL and never the resume token in the clear', async () => {
     const store = new RedisSessionStore(redis, keys);
