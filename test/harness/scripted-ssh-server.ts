@@ -1,10 +1,10 @@
 import { createServer, type Socket } from 'node:net';
-import ssh2, { type Connection } from 'ssh2';
+import ssh2, { type Algorithms, type Connection } from 'ssh2';
 import { generateEd25519KeyPair } from './ed25519-key.js';
 import { authenticator, type AuthScheme, type ScriptedCredentials } from './scripted-auth.js';
 import { serveSession } from './scripted-session.js';
 
-export type ScriptedBehaviour = 'two-factor' | 'key-only' | 'slow-handshake' | 'drop-on-connect' | 'many-sessions';
+export type ScriptedBehaviour = 'two-factor' | 'key-only' | 'slow-handshake' | 'drop-on-connect' | 'many-sessions' | 'legacy-kex';
 
 export interface ScriptedServerHandle {
   host: '127.0.0.1';
@@ -77,6 +77,9 @@ function socketHandler(behaviour: ScriptedBehaviour, credentials: ScriptedCreden
       return sshHandler('key-only', credentials);
     case 'many-sessions':
       return sshHandler('password', credentials);
+    case 'legacy-kex':
+      // A key exchange that ssh2's client supports but no longer offers.
+      return sshHandler('password', credentials, { kex: ['diffie-hellman-group1-sha1'] });
     case 'drop-on-connect':
       return (socket) => socket.destroy();
     case 'slow-handshake':
@@ -86,10 +89,10 @@ function socketHandler(behaviour: ScriptedBehaviour, credentials: ScriptedCreden
   }
 }
 
-function sshHandler(scheme: AuthScheme, credentials: ScriptedCredentials): (socket: Socket) => void {
+function sshHandler(scheme: AuthScheme, credentials: ScriptedCredentials, algorithms?: Algorithms): (socket: Socket) => void {
   const hostKey = generateEd25519KeyPair();
   const authenticate = authenticator(scheme, credentials);
-  const server = new ssh2.Server({ hostKeys: [hostKey.private] }, (client: Connection) => {
+  const server = new ssh2.Server({ hostKeys: [hostKey.private], ...(algorithms && { algorithms }) }, (client: Connection) => {
     // Protocol errors from clients that vanish mid-handshake are expected in these tests.
     client.on('error', () => {});
     client.on('authentication', authenticate);

@@ -17,15 +17,17 @@ describe.each<FleetMode>(['all-in-one', 'cluster'])('WebSSH2 protocol (%s)', (mo
   let twoFactor: ScriptedServerHandle;
   let slow: ScriptedServerHandle;
   let dropping: ScriptedServerHandle;
+  let legacy: ScriptedServerHandle;
   let fleet: Fleet;
   const clients: ProtocolClient[] = [];
 
   beforeAll(async () => {
-    [sshd, twoFactor, slow, dropping] = await Promise.all([
+    [sshd, twoFactor, slow, dropping, legacy] = await Promise.all([
       startSshd(),
       startScriptedSshServer('two-factor'),
       startScriptedSshServer('slow-handshake'),
       startScriptedSshServer('drop-on-connect'),
+      startScriptedSshServer('legacy-kex'),
     ]);
     fleet = await startFleet(mode, {
       env: {
@@ -40,7 +42,7 @@ describe.each<FleetMode>(['all-in-one', 'cluster'])('WebSSH2 protocol (%s)', (mo
   afterAll(async () => {
     for (const client of clients) client.close();
     await fleet?.stop();
-    await Promise.all([sshd?.stop(), twoFactor?.stop(), slow?.stop(), dropping?.stop()]);
+    await Promise.all([sshd?.stop(), twoFactor?.stop(), slow?.stop(), dropping?.stop(), legacy?.stop()]);
   });
 
   /** Alternates gateways so the cluster runs exercise both. */
@@ -204,6 +206,7 @@ describe.each<FleetMode>(['all-in-one', 'cluster'])('WebSSH2 protocol (%s)', (mo
     ['an unknown host name', () => ({ host: 'no-such-host.invalid', port: 22 }), /^Host not found: no-such-host\.invalid$/],
     ['a server that never finishes the handshake', () => ({ host: slow.host, port: slow.port }), /^Connection timeout: no SSH login with .* within 12000 ms$/],
     ['a server that drops the connection', () => ({ host: dropping.host, port: dropping.port }), /^Connection to 127\.0\.0\.1:\d+ was closed by the remote side/],
+    ['a server with no algorithm in common', () => ({ host: legacy.host, port: legacy.port }), /^SSH handshake with 127\.0\.0\.1:\d+ failed: no matching key exchange algorithm/],
   ])('explains a failed connection to %s', async (_name, target, expected) => {
     const client = await connect();
     const outcome = await client.login({ username: 'someone', password: 'pw', ...(await target()) });
