@@ -170,6 +170,10 @@ export class ClientConnection {
     }
   }
 
+  private get gatewayAddress(): `gw:${string}` {
+    return this.parts.bus.address as `gw:${string}`;
+  }
+
   /** The worker this connection's session lives on, if any. */
   get workerAddress(): InboxAddress | undefined {
     return this.phase === 'gone' ? undefined : this.worker;
@@ -277,7 +281,7 @@ export class ClientConnection {
   }
 
   private async place(credentials: AuthenticatePayload): Promise<void> {
-    const { settings, store, placement, bus, credentialsBox, tokenHasher } = this.parts;
+    const { settings, store, placement, credentialsBox, tokenHasher } = this.parts;
     const sid = randomUUID();
     const target = { username: credentials.username, host: credentials.host, port: credentials.port ?? settings.ssh.port };
     this.phase = 'placing';
@@ -295,10 +299,10 @@ export class ClientConnection {
     const tokenHash = tokenHasher.hash(this.resumeToken);
     this.tokenHash = tokenHash;
     try {
-      await store.create({ sid, gateway: bus.address as `gw:${string}`, tokenHash, ...target }, timeoutMs + settings.ssh.readyTimeoutMs);
+      await store.create({ sid, gateway: this.gatewayAddress, tokenHash, ...target }, timeoutMs + settings.ssh.readyTimeoutMs);
       await placement.enqueue({
         sid,
-        gateway: bus.address as `gw:${string}`,
+        gateway: this.gatewayAddress,
         ...target,
         term: credentials.term ?? settings.ssh.term,
         cols: credentials.cols ?? 80,
@@ -337,7 +341,7 @@ export class ClientConnection {
     }
     const request = this.parse('session:resume', sessionResumePayload, raw);
     if (!request) return;
-    const { store, tokenHasher, bus } = this.parts;
+    const { store, tokenHasher } = this.parts;
     const sid = request.sessionId;
     const refuse = (reason: ResumeFailureReason, message: string) => {
       this.log.info({ event: 'resume-failed', sid, reason }, 'resume refused');
@@ -352,7 +356,7 @@ export class ClientConnection {
       if (!tokenHasher.matches(request.resumeToken, found.tokenHash)) return refuse('forbidden', 'The resume token is not valid for this session');
       const token = newResumeToken();
       const tokenHash = tokenHasher.hash(token);
-      const rotated = await store.rotateToken(sid, found.tokenHash, tokenHash, bus.address as `gw:${string}`);
+      const rotated = await store.rotateToken(sid, found.tokenHash, tokenHash, this.gatewayAddress);
       if (rotated === 'gone') return refuse('expired', 'The session has ended');
       if (rotated === 'changed') return refuse('busy', 'Another resume of this session is in progress');
       this.sid = sid;
@@ -374,19 +378,12 @@ export class ClientConnection {
   private resumed(offset: number, inputOffset: number): void {
     if (this.phase !== 'resuming') return;
     clearTimeout(this.resumeTimer);
-    const { settings } = this.parts;
     this.phase = 'live';
     this.replacedTokenHash = undefined;
     this.outputOffset = offset;
     this.ackedOffset = offset;
     this.socket.emit('session:resumed', { offset, inputOffset });
-    this.socket.emit('session:info', {
-      sessionId: this.sid!,
-      resumeToken: this.resumeToken,
-      detachTimeoutMs: settings.session.detachTimeoutMs,
-      replayBytes: settings.session.replayBytes,
-    });
-    this.resumeToken = '';
+    this.announceSession();
     this.log.info({ event: 'session-resumed', sid: this.sid, offset, inputOffset }, 'session resumed');
   }
 
@@ -400,7 +397,7 @@ export class ClientConnection {
     this.phase = 'awaiting-auth';
     if (replaced) {
       await this.parts.store
-        .rotateToken(sid, this.tokenHash, replaced, this.parts.bus.address as `gw:${string}`)
+        .rotateToken(sid, this.tokenHash, replaced, this.gatewayAddress)
         .catch(() => undefined);
     }
     this.resumeToken = '';
@@ -428,17 +425,23 @@ export class ClientConnection {
     this.phase = 'live';
     this.pendingPrompt = undefined;
     this.socket.emit('authentication', { action: 'auth_result', success: true });
-    this.socket.emit('session:info', {
-      sessionId: this.sid!,
-      resumeToken: this.resumeToken,
-      detachTimeoutMs: settings.session.detachTimeoutMs,
-      replayBytes: settings.session.replayBytes,
-    });
-    this.resumeToken = '';
+    this.announceSession();
     this.socket.emit('permissions', { ...permissionsOf(settings.options) });
     this.socket.emit('getTerminal', true);
     this.socket.emit('updateUI', { element: 'footer', value: `ssh://${target.host}:${target.port}` });
     this.socket.emit('updateUI', { element: 'status', value: 'Connected' });
+  }
+
+  /** session:info with the current resume token, which this gateway then forgets. */
+  private announceSession(): void {
+    const { session } = this.parts.settings;
+    this.socket.emit('session:info', {
+      sessionId: this.sid!,
+      resumeToken: this.resumeToken,
+      detachTimeoutMs: session.detachTimeoutMs,
+      replayBytes: session.replayBytes,
+    });
+    this.resumeToken = '';
   }
 
   private loginFailed(message: string): void {
