@@ -1,11 +1,13 @@
 /**
  * Starts webssh-fleet from the built dist/ for the bench: a cluster of one
- * gateway and one worker around a redis-server of its own, or the
- * all-in-one process. It builds on the test harness (spawnService,
- * startRedis) but not on its startFleet: that waits for the info-level
- * "listening"/"ready" log lines, and the bench runs the fleet at
- * LOG_LEVEL=warn so logging is not part of what it measures. Readiness is
- * probed instead: the gateway's /readyz and the worker's inbox stream.
+ * worker and one gateway (or a pool of gateways, for the resume scenario,
+ * which kills them and respawns each on its same port) around a
+ * redis-server of its own, or the all-in-one process. It builds on the test
+ * harness (spawnService, startRedis) but not on its startFleet: that waits
+ * for the info-level "listening"/"ready" log lines, and the bench runs the
+ * fleet at LOG_LEVEL=warn so logging is not part of what it measures.
+ * Readiness is probed instead: the gateway's /readyz and the worker's inbox
+ * stream.
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -22,10 +24,25 @@ export interface BenchFleet {
   stop(): Promise<void>;
 }
 
+export interface BenchCluster extends BenchFleet {
+  /** One base URL per gateway, in start order; `url` is the first. */
+  urls: string[];
+  /** The process currently serving each of `urls` (respawnGateway replaces it). */
+  gateways: ServiceProcess[];
+  /**
+   * Starts a new gateway on the port of `urls[index]` once the one there has
+   * exited (kill it first), and resolves when it answers /readyz. The new
+   * process gets a fresh instance id, as a replaced pod would.
+   */
+  respawnGateway(index: number): Promise<ServiceProcess>;
+}
+
 const STARTUP_TIMEOUT_MS = 20_000;
 
-export async function startCluster(env: Record<string, string>): Promise<BenchFleet> {
+/** `pids` names the first gateway `gateway` (the only one unless `gateways` > 1), as it was at start. */
+export async function startCluster(env: Record<string, string>, options: { gateways?: number } = {}): Promise<BenchCluster> {
   const redis = await startRedis();
+  // Every process ever started, respawned gateways included: stop() kills them all.
   const processes: ServiceProcess[] = [];
   const stop = async (): Promise<void> => {
     await Promise.all(processes.map((p) => p.kill('SIGKILL')));
@@ -39,17 +56,33 @@ export async function startCluster(env: Record<string, string>): Promise<BenchFl
       WEBSSH2_SESSION_SECRET: randomBytes(32).toString('base64url'),
       FLEET_REDIS_KEY_PREFIX: prefix,
     };
-    const port = await freePort();
     const worker = spawnService('worker-0', ENTRY.worker, { ...clusterEnv, FLEET_INSTANCE_ID: 'worker-0' });
     processes.push(worker);
-    const gateway = spawnService('gateway-0', ENTRY.gateway, { ...clusterEnv, FLEET_INSTANCE_ID: 'gateway-0', WEBSSH2_LISTEN_PORT: String(port) });
-    processes.push(gateway);
-    const url = `http://127.0.0.1:${port}`;
+    const ports = await Promise.all(Array.from({ length: options.gateways ?? 1 }, () => freePort()));
+    const urls = ports.map((port) => `http://127.0.0.1:${port}`);
+    const generations = ports.map(() => 0);
+    const startGateway = (index: number): ServiceProcess => {
+      const generation = generations[index]!++;
+      const id = generation === 0 ? `gateway-${index}` : `gateway-${index}-r${generation}`;
+      const gateway = spawnService(id, ENTRY.gateway, { ...clusterEnv, FLEET_INSTANCE_ID: id, WEBSSH2_LISTEN_PORT: String(ports[index]) });
+      processes.push(gateway);
+      return gateway;
+    };
+    const gateways = ports.map((_, index) => startGateway(index));
     await Promise.all([
       waitUntilReady(worker, 'creating its inbox', () => inboxExists(redis, `${prefix}:inbox:worker:worker-0`), STARTUP_TIMEOUT_MS),
-      waitUntilReady(gateway, 'answering /readyz', () => answersReady(url), STARTUP_TIMEOUT_MS),
+      ...gateways.map((gateway, index) => waitUntilReady(gateway, 'answering /readyz', () => answersReady(urls[index]!), STARTUP_TIMEOUT_MS)),
     ]);
-    return { url, pids: { gateway: gateway.pid, worker: worker.pid, redis: redis.pid }, stop };
+    const respawnGateway = async (index: number): Promise<ServiceProcess> => {
+      const old = gateways[index];
+      if (!old) throw new Error(`no gateway ${index}`);
+      await old.exited;
+      const gateway = startGateway(index);
+      gateways[index] = gateway;
+      await waitUntilReady(gateway, 'answering /readyz', () => answersReady(urls[index]!), STARTUP_TIMEOUT_MS);
+      return gateway;
+    };
+    return { url: urls[0]!, urls, gateways, respawnGateway, pids: { gateway: gateways[0]!.pid, worker: worker.pid, redis: redis.pid }, stop };
   } catch (error) {
     await stop();
     throw error;

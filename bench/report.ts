@@ -1,9 +1,12 @@
 /**
  * The markdown report: one table of medians (fleet against the direct ssh2
  * baseline, with the targets) and below it every raw per-round value the
- * medians come from.
+ * medians come from. The resume row is the exception: one run of kills,
+ * its percentiles over the kills, and its raw values are the kills.
+ * Scenarios that did not run (BENCH_ONLY) leave their rows out.
  */
-import type { BenchResults, Sample } from './results.js';
+import { SCENARIOS, type BenchResults, type Sample } from './results.js';
+import type { ResumeResult } from './scenarios/resume.js';
 import type { ThroughputResult } from './scenarios/throughput.js';
 import { median } from './stats.js';
 
@@ -14,6 +17,8 @@ interface Row {
   digits: number;
   /** Checked against the fleet's median, or against fleet/direct when `ofRatio`. */
   target?: { bound: 'at least' | 'at most'; value: number; ofRatio?: boolean };
+  /** Cells written out instead of medians of `direct`/`fleet` (the direct and ratio cells stay empty). */
+  text?: { fleet: string; target: string; details: string };
 }
 
 const CLUSTER_ROLES = ['gateway', 'worker', 'redis'] as const;
@@ -56,6 +61,7 @@ export function renderReport(results: BenchResults): string {
       digits: 1,
     })),
   ];
+  if (results.resume) rows.push(resumeRow(results.resume));
   if (config.allInOne) {
     rows.push(
       { measure: 'all-in-one: throughput MB/s', direct: pick(throughput.direct, mbPerSecond), fleet: pick(throughput['all-in-one'], mbPerSecond), digits: 1 },
@@ -65,27 +71,63 @@ export function renderReport(results: BenchResults): string {
     );
   }
 
+  const shown = rows.filter((row) => row.direct !== undefined || row.fleet !== undefined || row.text !== undefined);
   const lines = [
     `## webssh-fleet bench, ${results.date}`,
     '',
     `${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM; ${machine.kernel}; Node ${machine.node}; ${machine.openssh}; Redis ${machine.redis}; load average ${machine.loadAverage.toFixed(2)} at the start`,
     `${config.rounds} rounds (variant order rotated every round, each measurement in a fresh process); ` +
       `${config.megabytes} MB per transfer; ${config.echoSamples} keystrokes per round after ${config.echoWarmup} warm-up; ` +
-      `${n} concurrent sessions; fleet env ${Object.entries(config.fleetEnv).map(([k, v]) => `${k}=${v}`).join(' ')}; ` +
+      `${n} concurrent sessions; ` +
+      (results.resume ? `resume: ${config.kills} gateway SIGKILLs on 1 worker + ${config.resumeGateways} gateways; ` : '') +
+      (config.scenarios.length < SCENARIOS.length ? `scenarios (BENCH_ONLY) ${config.scenarios.join(', ')}; ` : '') +
+      `fleet env ${Object.entries(config.fleetEnv).map(([k, v]) => `${k}=${v}`).join(' ')}; ` +
       `took ${Math.round(results.durationSeconds)} s`,
     '',
     '| measure | direct ssh2 | webssh-fleet (cluster 1+1) | ratio | target |',
     '| --- | ---: | ---: | ---: | --- |',
-    ...rows.map(tableRow),
+    ...shown.map(tableRow),
     '',
+    ...(results.resume ? [resumeNote(results.resume), ''] : []),
     'Medians over the rounds. Raw values per round, in round order:',
     '',
-    ...rows.map(detailsLine),
+    ...shown.map(detailsLine),
   ];
   return `${lines.join('\n')}\n`;
 }
 
+const RESUME_TARGET_MS = 1500;
+
+function resumeRow(r: ResumeResult): Row {
+  const ms = (values: number[]): string => values.map((v) => v.toFixed(1)).join(', ');
+  const met = r.p50Ms < RESUME_TARGET_MS;
+  return {
+    measure: 'resume after gateway SIGKILL, ms (p50 / p99)',
+    digits: 1,
+    text: {
+      fleet: `${r.p50Ms.toFixed(1)} / ${r.p99Ms.toFixed(1)}`,
+      target: `p50 < ${RESUME_TARGET_MS} ${met ? '✓' : '✗ missed'}`,
+      details:
+        `${r.kills} kills, in order: ${ms(r.samplesMs)}; max ${r.maxMs.toFixed(1)}` +
+        `; socket lost after (median) ${median(r.socketLostMs).toFixed(0)}, session:resumed after (median) ${median(r.resumedMs).toFixed(0)}` +
+        `; warm-up (unrecorded) ${ms(r.warmupMs)}`,
+    },
+  };
+}
+
+function resumeNote(r: ResumeResult): string {
+  return (
+    `Resume: one session on a cluster of 1 worker + ${r.gateways} gateways, printing a timestamp every ~10 ms; ` +
+    `the gateway carrying it SIGKILLed ${r.kills} times (and respawned on its port after each kill); ` +
+    `time from SIGKILL to the first byte of output after session:resumed, percentiles over the kills` +
+    (r.kills < 100 ? ` (nearest rank: with fewer than 100 kills p99 is the maximum)` : '') +
+    `. Checked: every session:resumed offset equal to the bytes received, no ssherror, and all ${r.lines} output lines ` +
+    `(${r.outputBytes} bytes) whole timestamps in increasing order.`
+  );
+}
+
 function tableRow(row: Row): string {
+  if (row.text) return `| ${[row.measure, '–', row.text.fleet, '–', row.text.target].join(' | ')} |`;
   const direct = row.direct && median(row.direct);
   const fleet = row.fleet && median(row.fleet);
   const ratio = direct !== undefined && fleet !== undefined ? fleet / direct : undefined;
@@ -109,6 +151,7 @@ function targetCell(row: Row, value: number | undefined): string {
 }
 
 function detailsLine(row: Row): string {
+  if (row.text) return `- ${row.measure}: ${row.text.details}`;
   const series = [
     row.direct && `direct ${row.direct.map((v) => v.toFixed(row.digits)).join(', ')}`,
     row.fleet && `fleet ${row.fleet.map((v) => v.toFixed(row.digits)).join(', ')}`,

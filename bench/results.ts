@@ -1,6 +1,7 @@
 /** Everything one run measured, as written to .bench-results/<timestamp>.json. */
 import type { MachineInfo } from './machine.js';
 import type { EchoResult } from './scenarios/echo-latency.js';
+import type { ResumeResult } from './scenarios/resume.js';
 import type { SessionSetupResult } from './scenarios/session-setup.js';
 import type { ThroughputResult } from './scenarios/throughput.js';
 
@@ -18,13 +19,22 @@ export interface ScenarioResults {
   sessions: ByVariant<SessionSetupResult>;
 }
 
+/** What BENCH_ONLY selects from. */
+export const SCENARIOS = ['throughput', 'echo', 'sessions', 'resume'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
 export interface BenchConfig {
+  /** The scenarios this run ran (BENCH_ONLY), in run order. */
+  scenarios: ScenarioName[];
   rounds: number;
   megabytes: number;
   sessions: number;
   echoWarmup: number;
   echoSamples: number;
   allInOne: boolean;
+  /** Recorded gateway SIGKILLs in the resume scenario, and the gateways in its cluster. */
+  kills: number;
+  resumeGateways: number;
   /** Environment every fleet process ran with. */
   fleetEnv: Record<string, string>;
 }
@@ -34,6 +44,8 @@ export interface BenchResults extends ScenarioResults {
   durationSeconds: number;
   machine: MachineInfo;
   config: BenchConfig;
+  /** One run of the resume scenario (it has no variants and no rounds: its samples are the kills). */
+  resume?: ResumeResult;
   /** The unrecorded first round of each scenario (smaller), kept for inspection. */
   warmup: ScenarioResults;
 }

@@ -8,6 +8,15 @@
  *                p50 and p99 over 1000 per round (after 50 warm-up)
  *   sessions     BENCH_SESSIONS logins at once, timed until every shell
  *                shows its prompt; RSS per session of each fleet process
+ *   resume       one session printing a timestamp every ~10 ms on a cluster
+ *                of 1 worker + 3 gateways; the gateway carrying it is
+ *                SIGKILLed BENCH_KILLS times (after 1 unrecorded warm-up
+ *                kill), each time timed from the SIGKILL to the first byte
+ *                of output the client gets after resuming on the next
+ *                gateway; p50 and p99 over the kills. The killed gateway is
+ *                respawned on its port before the next kill (300 ms later).
+ *                Fleet only (direct ssh2 has no resume) and no rounds: the
+ *                kills are its samples. See scenarios/resume.ts.
  *
  * The fleet runs as a cluster (1 gateway + 1 worker + redis-server) at
  * LOG_LEVEL=warn, plus the all-in-one process as extra rows; the sessions
@@ -27,19 +36,26 @@
  *   BENCH_MB          MB (10^6 bytes) of output per throughput measurement (default 200)
  *   BENCH_SESSIONS    concurrent sessions in the setup scenario (default 200)
  *   BENCH_ALL_IN_ONE  0 skips the all-in-one rows (default 1)
+ *   BENCH_KILLS       recorded gateway SIGKILLs in the resume scenario (default 20)
+ *   BENCH_ONLY        comma-separated scenarios to run, of throughput, echo,
+ *                     sessions, resume (default: all); the report leaves out
+ *                     the rows of the others
  *
- * With the defaults a run takes about 2 minutes on 2 cores.
+ * With the defaults a run takes about 2.5 minutes on 2 cores (the resume
+ * scenario about 15 s of it).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { startSshd, type SshdHandle } from '../test/harness/sshd.js';
 import { startAllInOne, startCluster, type BenchFleet } from './fleet.js';
 import { runIsolated } from './isolated.js';
 import { describeMachine } from './machine.js';
 import type { ClientSpec, Measurement, MeasurementResult, ResultOf, ScenarioParameters } from './measurement.js';
-import type { Pids } from './process-usage.js';
+import { childCount, type Pids } from './process-usage.js';
 import { renderReport } from './report.js';
-import type { BenchConfig, BenchResults, ByVariant, Variant } from './results.js';
+import { SCENARIOS, type BenchConfig, type BenchResults, type ByVariant, type ScenarioName, type ScenarioResults, type Variant } from './results.js';
+import { measureResume } from './scenarios/resume.js';
 import type { ShellTarget } from './shell.js';
 
 const ECHO_WARMUP = 50;
@@ -52,16 +68,34 @@ const WARMUP_ECHO_SAMPLES = 200;
 const ECHO_TIMEOUT_MS = 60_000;
 /** Beyond the scenario's own limits: login, prompt and teardown of a measurement. */
 const MEASUREMENT_SLACK_MS = 120_000;
+/** The resume scenario's gateway pool, unrecorded first kills, and pause after each respawn. */
+const RESUME_GATEWAYS = 3;
+const RESUME_WARMUP_KILLS = 1;
+const RESUME_PAUSE_MS = 300;
+/** After the resume scenario's cluster is stopped, its SSH session must be gone within this. */
+const SSHD_QUIET_TIMEOUT_MS = 30_000;
 
 function readConfig(): Omit<BenchConfig, 'fleetEnv'> {
   return {
+    scenarios: selectedScenarios(),
     rounds: positiveNumber('BENCH_ROUNDS', 5, true),
     megabytes: positiveNumber('BENCH_MB', 200, false),
     sessions: positiveNumber('BENCH_SESSIONS', 200, true),
     echoWarmup: ECHO_WARMUP,
     echoSamples: ECHO_SAMPLES,
     allInOne: process.env.BENCH_ALL_IN_ONE !== '0',
+    kills: positiveNumber('BENCH_KILLS', 20, true),
+    resumeGateways: RESUME_GATEWAYS,
   };
+}
+
+function selectedScenarios(): ScenarioName[] {
+  const raw = process.env.BENCH_ONLY;
+  if (raw === undefined || raw.trim() === '') return [...SCENARIOS];
+  const names = raw.split(',').map((name) => name.trim()).filter(Boolean);
+  const unknown = names.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
+  if (unknown.length > 0 || names.length === 0) throw new Error(`BENCH_ONLY=${raw}: expected a comma-separated list of ${SCENARIOS.join(', ')}`);
+  return SCENARIOS.filter((name) => names.includes(name));
 }
 
 function positiveNumber(name: string, fallback: number, integer: boolean): number {
@@ -137,49 +171,92 @@ async function main(): Promise<void> {
 
   const stops: Array<() => Promise<void>> = [];
   try {
+    const selected = (name: ScenarioName): boolean => config.scenarios.includes(name);
     const sshd = await startSshd();
     stops.push(() => sshd.stop());
-    const cluster = await startCluster(fleetEnv);
-    stops.push(() => cluster.stop());
-    const allInOne = config.allInOne ? await startAllInOne(fleetEnv) : undefined;
-    if (allInOne) stops.push(() => allInOne.stop());
-    const withAllInOne = (field: Contestant[]): Contestant[] => (allInOne ? [...field, onFleet('all-in-one', allInOne, true)] : field);
     const runner = new ScenarioRunner(sshd, config.rounds);
+    const recorded: ScenarioResults = { throughput: {}, echo: {}, sessions: {} };
+    const warmup: ScenarioResults = { throughput: {}, echo: {}, sessions: {} };
 
-    const bytes = Math.round(config.megabytes * 1e6);
-    const throughputTimeoutMs = 30_000 + config.megabytes * 500; // at least 2 MB/s
-    const throughput = await runner.run(
-      withAllInOne([direct, onFleet('cluster', cluster, true), onFleet('cluster-no-ack', cluster, false)]),
-      { scenario: 'throughput', bytes: Math.min(bytes, WARMUP_MB * 1e6), timeoutMs: throughputTimeoutMs },
-      { scenario: 'throughput', bytes, timeoutMs: throughputTimeoutMs },
-    );
-    const echo = await runner.run(
-      withAllInOne([direct, onFleet('cluster', cluster, true)]),
-      { scenario: 'echo', warmup: ECHO_WARMUP, samples: WARMUP_ECHO_SAMPLES, timeoutMs: ECHO_TIMEOUT_MS },
-      { scenario: 'echo', warmup: ECHO_WARMUP, samples: ECHO_SAMPLES, timeoutMs: ECHO_TIMEOUT_MS },
-    );
-    const warmupSessions = Math.min(config.sessions, WARMUP_SESSIONS);
-    const sessions = await runner.run(
-      [direct, onFreshCluster('cluster', fleetEnv)],
-      { scenario: 'sessions', sessions: warmupSessions, timeoutMs: sessionsTimeoutMs(warmupSessions) },
-      { scenario: 'sessions', sessions: config.sessions, timeoutMs: sessionsTimeoutMs(config.sessions) },
-    );
+    if (selected('throughput') || selected('echo')) {
+      // The long-lived fleets serve these two scenarios only.
+      const cluster = await startCluster(fleetEnv);
+      stops.push(() => cluster.stop());
+      const allInOne = config.allInOne ? await startAllInOne(fleetEnv) : undefined;
+      if (allInOne) stops.push(() => allInOne.stop());
+      const withAllInOne = (field: Contestant[]): Contestant[] => (allInOne ? [...field, onFleet('all-in-one', allInOne, true)] : field);
+
+      if (selected('throughput')) {
+        const bytes = Math.round(config.megabytes * 1e6);
+        const throughputTimeoutMs = 30_000 + config.megabytes * 500; // at least 2 MB/s
+        const throughput = await runner.run(
+          withAllInOne([direct, onFleet('cluster', cluster, true), onFleet('cluster-no-ack', cluster, false)]),
+          { scenario: 'throughput', bytes: Math.min(bytes, WARMUP_MB * 1e6), timeoutMs: throughputTimeoutMs },
+          { scenario: 'throughput', bytes, timeoutMs: throughputTimeoutMs },
+        );
+        recorded.throughput = throughput.recorded;
+        warmup.throughput = throughput.warmup;
+      }
+      if (selected('echo')) {
+        const echo = await runner.run(
+          withAllInOne([direct, onFleet('cluster', cluster, true)]),
+          { scenario: 'echo', warmup: ECHO_WARMUP, samples: WARMUP_ECHO_SAMPLES, timeoutMs: ECHO_TIMEOUT_MS },
+          { scenario: 'echo', warmup: ECHO_WARMUP, samples: ECHO_SAMPLES, timeoutMs: ECHO_TIMEOUT_MS },
+        );
+        recorded.echo = echo.recorded;
+        warmup.echo = echo.warmup;
+      }
+    }
+    if (selected('sessions')) {
+      const warmupSessions = Math.min(config.sessions, WARMUP_SESSIONS);
+      const sessions = await runner.run(
+        [direct, onFreshCluster('cluster', fleetEnv)],
+        { scenario: 'sessions', sessions: warmupSessions, timeoutMs: sessionsTimeoutMs(warmupSessions) },
+        { scenario: 'sessions', sessions: config.sessions, timeoutMs: sessionsTimeoutMs(config.sessions) },
+      );
+      recorded.sessions = sessions.recorded;
+      warmup.sessions = sessions.warmup;
+    }
+    // Last: it kills processes, and its cluster is its own.
+    const resume = selected('resume')
+      ? await measureResume({
+          target: runner.target(),
+          env: fleetEnv,
+          gateways: config.resumeGateways,
+          kills: config.kills,
+          warmupKills: RESUME_WARMUP_KILLS,
+          pauseMs: RESUME_PAUSE_MS,
+          progress,
+        })
+      : undefined;
+    if (resume) {
+      progress(`resume: p50 ${resume.p50Ms.toFixed(1)} ms, p99 ${resume.p99Ms.toFixed(1)} ms, max ${resume.maxMs.toFixed(1)} ms over ${resume.kills} kills`);
+      await sshdQuiet(sshd);
+    }
 
     const results: BenchResults = {
       date,
       durationSeconds: (Date.now() - started) / 1000,
       machine,
       config,
-      throughput: throughput.recorded,
-      echo: echo.recorded,
-      sessions: sessions.recorded,
-      warmup: { throughput: throughput.warmup, echo: echo.warmup, sessions: sessions.warmup },
+      ...recorded,
+      ...(resume && { resume }),
+      warmup,
     };
     const file = await saveResults(results);
     process.stdout.write(renderReport(results));
     progress(`raw values: ${file}`);
   } finally {
     for (const stop of stops.reverse()) await stop().catch((error: Error) => progress(`cleanup: ${error.message}`));
+  }
+}
+
+/** Every SSH connection of a scenario has ended once sshd has no per-connection children left. */
+async function sshdQuiet(sshd: SshdHandle): Promise<void> {
+  const deadline = Date.now() + SSHD_QUIET_TIMEOUT_MS;
+  while (childCount(sshd.pid) > 0) {
+    if (Date.now() > deadline) throw new Error(`sshd still has ${childCount(sshd.pid)} connections ${SSHD_QUIET_TIMEOUT_MS} ms after the resume scenario`);
+    await delay(50);
   }
 }
 
@@ -221,7 +298,7 @@ class ScenarioRunner {
     }
   }
 
-  private target(): ShellTarget {
+  target(): ShellTarget {
     return { host: this.sshd.host, port: this.sshd.port, username: this.sshd.user, password: this.sshd.password };
   }
 }

@@ -9,6 +9,7 @@ import type { ExecExitMessage, PromptMessage } from '../../shared/protocol/event
 import { freePort } from '../harness/free-port.js';
 import { startFleet, type Fleet, type FleetMode } from '../harness/fleet.js';
 import { ProtocolClient } from '../harness/protocol-client.js';
+import { ResumingClient } from '../harness/resuming-client.js';
 import { startScriptedSshServer, type ScriptedServerHandle } from '../harness/scripted-ssh-server.js';
 import { startSshd, type SshdHandle } from '../harness/sshd.js';
 
@@ -245,6 +246,20 @@ describe.each<FleetMode>(['all-in-one', 'cluster'])('WebSSH2 protocol (%s)', (mo
     await neighbour.waitForOutput('neighbour-fine');
     const warnings = fleet.allLogs().filter((line) => line.includes('invalid event payload'));
     expect(warnings.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('resumes a session after a dropped socket, with output and input exactly once', async () => {
+    let output = '';
+    const client = new ResumingClient({ urls: fleet.urls, onOutput: (chunk) => (output += chunk.toString()) });
+    await client.start(passwordLogin());
+    await client.until(() => /\$ $/.test(output), 10_000, 'the prompt');
+    client.dropConnection();
+    client.type('echo resumed-""here\r');
+    await client.until(() => /\rresumed-here\r\n/.test(output), 10_000, 'the echo after the resume');
+    expect(output.match(/\rresumed-here\r\n/g)).toHaveLength(1);
+    expect(client.events.filter((e) => e.type === 'resumed')).toHaveLength(1);
+    expect(client.errors).toEqual([]);
+    client.close();
   });
 
   it('rejects a malformed authenticate with an auth_result naming the problem', async () => {
