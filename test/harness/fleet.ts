@@ -1,14 +1,20 @@
 /**
- * Runs webssh-fleet for a test as real OS processes from the built `dist/`:
- * either the all-in-one process, or a cluster of gateways and workers around
- * a redis-server of its own. Every process can be signalled or killed.
+ * Runs webssh-fleet for tests and the benchmark as real OS processes from the
+ * built `dist/`: either the all-in-one process, or a cluster of gateways and
+ * workers around a redis-server of its own. Every process can be signalled
+ * or killed, and a killed gateway can be replaced on its port.
+ *
+ * Readiness is probed, not read from logs, so a fleet can run at any
+ * LOG_LEVEL: a gateway (or the all-in-one process) when it answers /readyz,
+ * a worker when its inbox exists in Redis.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
-import { spawnService, type ServiceProcess } from './processes.js';
+import { spawnService, waitUntilReady, type ServiceProcess } from './processes.js';
 import { startRedis, type RedisHandle } from './redis-server.js';
 
 export type FleetMode = 'all-in-one' | 'cluster';
@@ -24,13 +30,20 @@ export interface Fleet {
   mode: FleetMode;
   /** One base URL per gateway (the all-in-one process counts as one). */
   urls: string[];
+  /** The process currently serving each of `urls` (respawnGateway replaces one). */
   gateways: ServiceProcess[];
   workers: ServiceProcess[];
   redis: RedisHandle | undefined;
   /** The Redis key prefix (cluster mode). */
   prefix: string;
+  /**
+   * Starts a new gateway on the port of `urls[index]` once the one there has
+   * exited (kill it first); it gets a fresh instance id, as a replaced pod would.
+   */
+  respawnGateway(index: number): Promise<ServiceProcess>;
   /** Every log line of every process, for assertions about logging. */
   allLogs(): string[];
+  /** Kills every process it ever started, respawned ones included. */
   stop(): Promise<void>;
 }
 
@@ -56,54 +69,87 @@ const STARTUP_TIMEOUT_MS = 20_000;
 
 export async function startFleet(mode: FleetMode, options: FleetOptions = {}): Promise<Fleet> {
   const baseEnv = { LOG_LEVEL: 'info', WEBSSH2_LISTEN_IP: '127.0.0.1', ...options.env };
-  if (mode === 'all-in-one') {
-    const port = await freePort();
-    const process = spawnService('all-in-one', ENTRY.allInOne, { ...baseEnv, WEBSSH2_LISTEN_PORT: String(port) });
-    await process.waitForLog(/"event":"listening"/, STARTUP_TIMEOUT_MS);
-    return assemble(mode, [process], [], undefined, '', [`http://127.0.0.1:${port}`]);
-  }
-
-  const redis = await startRedis();
-  const clusterEnv: Record<string, string> = {
-    ...baseEnv,
-    REDIS_URL: redis.url,
-    WEBSSH2_SESSION_SECRET: randomBytes(32).toString('base64url'),
-    FLEET_REDIS_KEY_PREFIX: `t${randomBytes(4).toString('hex')}`,
-    ...options.env,
+  const started: ServiceProcess[] = [];
+  let redis: RedisHandle | undefined;
+  const stop = async () => {
+    await Promise.all(started.map((p) => p.kill('SIGKILL')));
+    await redis?.stop();
   };
-  const workers = Array.from({ length: options.workers ?? 2 }, (_, i) =>
-    spawnService(`worker-${i}`, ENTRY.worker, { ...clusterEnv, FLEET_INSTANCE_ID: `worker-${i}` }),
-  );
-  const ports = await Promise.all(Array.from({ length: options.gateways ?? 2 }, () => freePort()));
-  const gateways = ports.map((port, i) =>
-    spawnService(`gateway-${i}`, ENTRY.gateway, { ...clusterEnv, WEBSSH2_LISTEN_PORT: String(port), FLEET_INSTANCE_ID: `gateway-${i}` }),
-  );
-  await Promise.all([
-    ...workers.map((w) => w.waitForLog(/"event":"ready"/, STARTUP_TIMEOUT_MS)),
-    ...gateways.map((g) => g.waitForLog(/"event":"listening"/, STARTUP_TIMEOUT_MS)),
-  ]);
-  return assemble(mode, gateways, workers, redis, clusterEnv.FLEET_REDIS_KEY_PREFIX!, ports.map((port) => `http://127.0.0.1:${port}`));
+  try {
+    if (mode === 'all-in-one') {
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const server = spawnService('all-in-one', ENTRY.allInOne, { ...baseEnv, WEBSSH2_LISTEN_PORT: String(port) });
+      started.push(server);
+      await waitUntilReady(server, 'answering /readyz', () => answersReady(url), STARTUP_TIMEOUT_MS);
+      const respawn = () => Promise.reject(new Error('the all-in-one process has no gateway to respawn'));
+      return assemble({ mode, urls: [url], gateways: [server], workers: [], redis, prefix: '', respawnGateway: respawn, started, stop });
+    }
+
+    redis = await startRedis();
+    const clusterEnv: Record<string, string> = {
+      ...baseEnv,
+      REDIS_URL: redis.url,
+      WEBSSH2_SESSION_SECRET: randomBytes(32).toString('base64url'),
+      FLEET_REDIS_KEY_PREFIX: `t${randomBytes(4).toString('hex')}`,
+      ...options.env,
+    };
+    const prefix = clusterEnv.FLEET_REDIS_KEY_PREFIX!;
+    const workers = Array.from({ length: options.workers ?? 2 }, (_, i) =>
+      spawnService(`worker-${i}`, ENTRY.worker, { ...clusterEnv, FLEET_INSTANCE_ID: `worker-${i}` }),
+    );
+    started.push(...workers);
+    const ports = await Promise.all(Array.from({ length: options.gateways ?? 2 }, () => freePort()));
+    const urls = ports.map((port) => `http://127.0.0.1:${port}`);
+    const generations = ports.map(() => 0);
+    const startGateway = async (index: number): Promise<ServiceProcess> => {
+      const generation = generations[index]!++;
+      const id = generation === 0 ? `gateway-${index}` : `gateway-${index}-r${generation}`;
+      const gateway = spawnService(id, ENTRY.gateway, { ...clusterEnv, FLEET_INSTANCE_ID: id, WEBSSH2_LISTEN_PORT: String(ports[index]) });
+      started.push(gateway);
+      await waitUntilReady(gateway, 'answering /readyz', () => answersReady(urls[index]!), STARTUP_TIMEOUT_MS);
+      return gateway;
+    };
+    const server = redis;
+    const [gateways] = await Promise.all([
+      Promise.all(ports.map((_, index) => startGateway(index))),
+      ...workers.map((worker, i) =>
+        waitUntilReady(worker, 'creating its inbox', () => keyExists(server, `${prefix}:inbox:worker:worker-${i}`), STARTUP_TIMEOUT_MS),
+      ),
+    ]);
+    const respawnGateway = async (index: number) => {
+      await gateways[index]!.exited;
+      gateways[index] = await startGateway(index);
+      return gateways[index]!;
+    };
+    return assemble({ mode, urls, gateways, workers, redis, prefix, respawnGateway, started, stop });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
-function assemble(
-  mode: FleetMode,
-  gateways: ServiceProcess[],
-  workers: ServiceProcess[],
-  redis: RedisHandle | undefined,
-  prefix: string,
-  urls: string[],
-): Fleet {
-  return {
-    mode,
-    urls,
-    gateways,
-    workers,
-    redis,
-    prefix,
-    allLogs: () => [...gateways, ...workers].flatMap((p) => p.logs),
-    async stop() {
-      await Promise.all([...gateways, ...workers].map((p) => p.kill('SIGKILL')));
-      await redis?.stop();
-    },
-  };
+function assemble(parts: Omit<Fleet, 'allLogs'> & { started: ServiceProcess[] }): Fleet {
+  const { started, ...fleet } = parts;
+  return { ...fleet, allLogs: () => started.flatMap((p) => p.logs) };
+}
+
+async function answersReady(url: string): Promise<boolean> {
+  try {
+    return (await fetch(`${url}/readyz`)).status === 200;
+  } catch {
+    return false;
+  }
+}
+
+async function keyExists(redis: RedisHandle, key: string): Promise<boolean> {
+  const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+  try {
+    await client.connect();
+    return (await client.exists(key)) === 1;
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
 }
