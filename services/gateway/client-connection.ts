@@ -37,7 +37,9 @@ import {
   type PromptResponse,
 } from '../../shared/protocol/inbound.js';
 import type { SessionStore } from '../../shared/session-store/session-store.js';
+import { OutputAcks } from './output-acks.js';
 import { parseInbound } from './validation.js';
+import { WorkerOutbox } from './worker-outbox.js';
 
 export type BrowserSocket = Socket<UntrustedEvents<ClientToServerEvents>, ServerToClientEvents>;
 
@@ -65,14 +67,7 @@ type Phase = 'awaiting-auth' | 'placing' | 'logging-in' | 'resuming' | 'live' | 
 
 /** How long a resume waits for the session's worker to answer. */
 const RESUME_ANSWER_TIMEOUT_MS = 5_000;
-/** Retry pace, and bound, for messages a worker's missing inbox did not take. */
-const UNDELIVERED_RETRY_MS = 250;
-const MAX_UNDELIVERED = 1_024;
 
-interface QueuedMessage {
-  seq: number;
-  message: ToWorker;
-}
 
 interface Target {
   username: string;
@@ -87,28 +82,18 @@ const KNOWN_EVENTS = new Set<string>([
 export class ClientConnection {
   private phase: Phase = 'awaiting-auth';
   private sid: string | undefined;
-  private worker: InboxAddress | undefined;
   private target: Target | undefined;
   private pendingPrompt: PromptMessage | undefined;
   /** Handed to the client once, in `session:info`; only its hash is stored. */
   private resumeToken = '';
   /** The hash of the session's current resume token. */
   private tokenHash = '';
-  /** Messages the worker's inbox did not take (it was briefly gone), retried in order. */
-  private undelivered: QueuedMessage[] = [];
-  private postedCount = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
   /** While resuming: the token hash to restore if the worker refuses. */
   private replacedTokenHash: string | undefined;
   private resumeTimer: NodeJS.Timeout | undefined;
   private placementTimer: NodeJS.Timeout | undefined;
-  /** Output bytes emitted on this socket (session-extension.md's output offset). */
-  private outputOffset = 0;
-  /** The highest output offset reported to the worker as taken. */
-  private ackedOffset = 0;
-  private clientSendsAcks = false;
-  private awaitingDrain = false;
-  private readonly ackStepBytes: number;
+  private readonly outbox: WorkerOutbox;
+  private readonly acks: OutputAcks;
   private readonly log: Logger;
 
   constructor(
@@ -117,9 +102,10 @@ export class ClientConnection {
     private readonly routes: SessionRoutes,
   ) {
     this.log = parts.log.child({ socket: socket.id });
-    // Acks go out in steps well below the low-water mark, so a paused
-    // channel always sees enough acknowledged to resume.
-    this.ackStepBytes = Math.min(64 * 1024, Math.floor(parts.settings.flow.lowWaterBytes / 4));
+    this.outbox = new WorkerOutbox(parts.bus, this.log);
+    this.acks = new OutputAcks(parts.settings.flow.lowWaterBytes, () => socket.conn.transport, (offset) => {
+      if (this.phase === 'live' && this.sid) this.toWorker({ type: 'ack', sid: this.sid, offset });
+    });
     this.listen();
     socket.emit('authentication', { action: 'request_auth' });
   }
@@ -128,7 +114,7 @@ export class ClientConnection {
   deliver(message: ToGateway): void {
     switch (message.type) {
       case 'claimed':
-        this.worker = message.worker;
+        this.outbox.reset(message.worker);
         this.phase = 'logging-in';
         clearTimeout(this.placementTimer);
         return;
@@ -176,7 +162,7 @@ export class ClientConnection {
 
   /** The worker this connection's session lives on, if any. */
   get workerAddress(): InboxAddress | undefined {
-    return this.phase === 'gone' ? undefined : this.worker;
+    return this.phase === 'gone' ? undefined : this.outbox.address;
   }
 
   /** The session's worker died: the session is gone for good. */
@@ -193,7 +179,7 @@ export class ClientConnection {
    */
   reattach(): void {
     if (this.phase !== 'live' || !this.sid) return;
-    this.toWorker({ type: 'attach', sid: this.sid, offset: this.outputOffset, tokenHash: this.tokenHash });
+    this.toWorker({ type: 'attach', sid: this.sid, offset: this.acks.offset, tokenHash: this.tokenHash });
   }
 
   /**
@@ -360,7 +346,7 @@ export class ClientConnection {
       if (rotated === 'gone') return refuse('expired', 'The session has ended');
       if (rotated === 'changed') return refuse('busy', 'Another resume of this session is in progress');
       this.sid = sid;
-      this.worker = found.owner;
+      this.outbox.reset(found.owner);
       this.resumeToken = token;
       this.tokenHash = tokenHash;
       this.replacedTokenHash = found.tokenHash;
@@ -380,8 +366,7 @@ export class ClientConnection {
     clearTimeout(this.resumeTimer);
     this.phase = 'live';
     this.replacedTokenHash = undefined;
-    this.outputOffset = offset;
-    this.ackedOffset = offset;
+    this.acks.restart(offset);
     this.socket.emit('session:resumed', { offset, inputOffset });
     this.announceSession();
     this.log.info({ event: 'session-resumed', sid: this.sid, offset, inputOffset }, 'session resumed');
@@ -473,43 +458,11 @@ export class ClientConnection {
 
   private emitOutput(data: Buffer): void {
     this.socket.emit('data', data);
-    this.outputOffset += data.length;
-    if (!this.clientSendsAcks) this.ackWhenFlushed();
-  }
-
-  /**
-   * For clients that never ack (a stock WebSSH2 page), output counts as
-   * taken once the WebSocket has written it to the OS (the transport's
-   * `drain`). A client that reads slowly stops the drains, no ack goes out,
-   * and the worker's window stops the SSH channel.
-   */
-  private ackWhenFlushed(): void {
-    if (this.awaitingDrain || this.outputOffset - this.ackedOffset < this.ackStepBytes) return;
-    this.awaitingDrain = true;
-    const offset = this.outputOffset;
-    this.socket.conn.transport.once('drain', () => {
-      this.awaitingDrain = false;
-      if (this.clientSendsAcks) return;
-      this.sendAck(offset);
-      this.ackWhenFlushed();
-    });
+    this.acks.emitted(data.length);
   }
 
   private clientAck(offset: number): void {
-    this.clientSendsAcks = true;
-    if (offset > this.outputOffset) {
-      this.socket.emit('ssherror', 'session:ack offset is ahead of the output sent');
-      return;
-    }
-    if (offset - this.ackedOffset >= this.ackStepBytes || (offset === this.outputOffset && offset > this.ackedOffset)) {
-      this.sendAck(offset);
-    }
-  }
-
-  private sendAck(offset: number): void {
-    if (this.phase !== 'live' || offset <= this.ackedOffset) return;
-    this.ackedOffset = offset;
-    this.toWorker({ type: 'ack', sid: this.sid!, offset });
+    if (!this.acks.fromClient(offset)) this.socket.emit('ssherror', 'session:ack offset is ahead of the output sent');
   }
 
   private disconnected(reason: string): void {
@@ -534,50 +487,15 @@ export class ClientConnection {
   private forgetSession(): void {
     if (this.sid) this.routes.unregister(this.sid, this);
     clearTimeout(this.resumeTimer);
-    clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
-    this.undelivered = [];
+    this.outbox.reset();
     this.sid = undefined;
-    this.worker = undefined;
     this.pendingPrompt = undefined;
     this.replacedTokenHash = undefined;
-    this.outputOffset = 0;
-    this.ackedOffset = 0;
+    this.acks.restart(0);
   }
 
-  /**
-   * Posts to the session's worker, in order. A worker whose inbox is missing
-   * may be dead or may be recreating it after a Redis restart; messages wait
-   * and are retried, and the gateway's liveness check decides between the two.
-   */
   private toWorker(message: ToWorker): void {
-    if (!this.worker) return;
-    const entry = { seq: this.postedCount++, message };
-    if (this.undelivered.length > 0) {
-      if (this.undelivered.length < MAX_UNDELIVERED) this.undelivered.push(entry);
-      return;
-    }
-    this.deliverToWorker(entry);
-  }
-
-  private deliverToWorker(entry: QueuedMessage): void {
-    const worker = this.worker;
-    if (!worker) return;
-    this.parts.bus.post(worker, entry.message).then(
-      (delivered) => {
-        if (delivered || this.sid !== entry.message.sid || this.phase === 'gone') return;
-        // Several posts may fail in flight: keep them in the order they were posted.
-        const at = this.undelivered.findIndex((queued) => queued.seq > entry.seq);
-        this.undelivered.splice(at < 0 ? this.undelivered.length : at, 0, entry);
-        this.retryTimer ??= setTimeout(() => this.retryUndelivered(), UNDELIVERED_RETRY_MS);
-      },
-      (error: Error) => this.log.warn({ sid: entry.message.sid, err: error.message }, 'could not reach the worker'),
-    );
-  }
-
-  private retryUndelivered(): void {
-    this.retryTimer = undefined;
-    for (const entry of this.undelivered.splice(0)) this.deliverToWorker(entry);
+    this.outbox.post(message);
   }
 }
 
