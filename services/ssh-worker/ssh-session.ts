@@ -6,12 +6,12 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import { Client, type ClientChannel, type ConnectConfig, type KeyboardInteractiveCallback, type Prompt } from 'ssh2';
-import type { SubnetAllowList } from '../../shared/config/cidr.js';
-import type { Config } from '../../shared/config/schema.js';
 import { z } from 'zod';
 import type { Bus } from '../../shared/bus/bus.js';
-import type { SealedBox } from '../../shared/crypto/sealed-box.js';
 import type { InboxAddress, ToGateway, ToWorker } from '../../shared/bus/messages.js';
+import type { SubnetAllowList } from '../../shared/config/cidr.js';
+import type { Config } from '../../shared/config/schema.js';
+import type { SealedBox } from '../../shared/crypto/sealed-box.js';
 import type { Logger } from '../../shared/log/logger.js';
 import type { Credentials, SessionJob } from '../../shared/placement/session-job.js';
 import type { UpdateUiMessage } from '../../shared/protocol/events.js';
