@@ -3,13 +3,17 @@
  * placement, session store), the way Socket.IO's in-memory adapter serves a
  * single node. No Redis needed; sessions do not survive the process.
  */
+import { Registry } from 'prom-client';
 import type { ToGateway, ToWorker } from '../../shared/bus/messages.js';
 import { MemoryBusHub } from '../../shared/bus/memory-bus.js';
 import { MemoryPlacement } from '../../shared/placement/memory-placement.js';
 import { onShutdownSignal, secretKeys, startProcess } from '../../shared/process/startup.js';
+import { BusMetrics } from '../../shared/metrics/bus-metrics.js';
 import { MemorySessionStore } from '../../shared/session-store/memory-session-store.js';
 import { Gateway } from '../gateway/gateway.js';
 import { createHttpServer } from '../gateway/http-server.js';
+import { GatewayMetrics } from '../gateway/metrics.js';
+import { WorkerMetrics } from '../ssh-worker/metrics.js';
 import { SshWorker } from '../ssh-worker/worker.js';
 
 const { config, log } = startProcess('all-in-one');
@@ -17,21 +21,29 @@ const hub = new MemoryBusHub();
 const store = new MemorySessionStore();
 const placement = new MemoryPlacement(config.cluster.workerSetupConcurrency);
 const keys = secretKeys(config.session.secret);
+const registry = new Registry();
+const busMetrics = new BusMetrics(registry);
 
-const worker = new SshWorker({
+const worker: SshWorker = new SshWorker({
   settings: config,
   bus: hub.connect<ToGateway>('worker:local'),
   store,
   placement,
   credentialsBox: keys.credentialsBox,
   log: log.child({ part: 'ssh-worker' }),
+  metrics: new WorkerMetrics(registry, busMetrics, { sessions: () => worker.sessionCount, draining: () => worker.draining }),
 });
 worker.start();
 
 let shuttingDown = false;
-const httpServer = createHttpServer({ ready: () => !shuttingDown });
-const gateway = new Gateway(
-  { settings: config, bus: hub.connect<ToWorker>('gw:local'), store, placement, ...keys, log: log.child({ part: 'gateway' }) },
+const httpServer = createHttpServer({ ready: () => !shuttingDown }, registry);
+const gatewayMetrics = new GatewayMetrics(registry, busMetrics, {
+  sockets: () => gateway.socketCount,
+  sessions: () => gateway.sessionCount,
+  placementWaiting: () => placement.waitingCount(),
+});
+const gateway: Gateway = new Gateway(
+  { settings: config, bus: hub.connect<ToWorker>('gw:local'), store, placement, ...keys, log: log.child({ part: 'gateway' }), metrics: gatewayMetrics },
   httpServer,
   { origins: config.http.origins },
 );

@@ -37,6 +37,7 @@ import {
   type PromptResponse,
 } from '../../shared/protocol/inbound.js';
 import type { SessionStore } from '../../shared/session-store/session-store.js';
+import type { GatewayMetrics } from './metrics.js';
 import { OutputAcks } from './output-acks.js';
 import { parseInbound } from './validation.js';
 import { WorkerOutbox } from './worker-outbox.js';
@@ -55,6 +56,7 @@ export interface GatewayParts {
   credentialsBox: SealedBox;
   tokenHasher: ResumeTokenHasher;
   log: Logger;
+  metrics: GatewayMetrics;
 }
 
 /** Where a connection's session traffic is registered, by session id. */
@@ -296,6 +298,7 @@ export class ClientConnection {
         forwardAllPrompts: credentials.forwardAllKeyboardInteractivePrompts ?? false,
         sealedCredentials: sealed,
         tokenHash,
+        enqueuedAt: Date.now(),
         deadline: Date.now() + timeoutMs,
       });
     } catch (error) {
@@ -330,6 +333,7 @@ export class ClientConnection {
     const { store, tokenHasher } = this.parts;
     const sid = request.sessionId;
     const refuse = (reason: ResumeFailureReason, message: string) => {
+      this.parts.metrics.resumeFinished(reason);
       this.log.info({ event: 'resume-failed', sid, reason }, 'resume refused');
       this.socket.emit('session:resume-failed', { reason, message });
     };
@@ -369,6 +373,7 @@ export class ClientConnection {
     this.acks.restart(offset);
     this.socket.emit('session:resumed', { offset, inputOffset });
     this.announceSession();
+    this.parts.metrics.resumeFinished('resumed');
     this.log.info({ event: 'session-resumed', sid: this.sid, offset, inputOffset }, 'session resumed');
   }
 
@@ -386,6 +391,7 @@ export class ClientConnection {
         .catch(() => undefined);
     }
     this.resumeToken = '';
+    this.parts.metrics.resumeFinished(reason);
     this.log.info({ event: 'resume-failed', sid, reason }, 'resume refused');
     this.socket.emit('session:resume-failed', { reason, message });
   }
@@ -409,6 +415,7 @@ export class ClientConnection {
     const target = this.target!;
     this.phase = 'live';
     this.pendingPrompt = undefined;
+    this.parts.metrics.loginFinished(true);
     this.socket.emit('authentication', { action: 'auth_result', success: true });
     this.announceSession();
     this.socket.emit('permissions', { ...permissionsOf(settings.options) });
@@ -431,6 +438,7 @@ export class ClientConnection {
 
   private loginFailed(message: string): void {
     clearTimeout(this.placementTimer);
+    this.parts.metrics.loginFinished(false);
     this.socket.emit('authentication', { action: 'auth_result', success: false, message });
     this.forgetSession();
     this.phase = 'awaiting-auth';
@@ -458,6 +466,7 @@ export class ClientConnection {
 
   private emitOutput(data: Buffer): void {
     this.socket.emit('data', data);
+    this.parts.metrics.outputSent(data.length);
     this.acks.emitted(data.length);
   }
 

@@ -56,6 +56,10 @@ export class Gateway implements SessionRoutes {
     return this.connections.size;
   }
 
+  get socketCount(): number {
+    return this.sockets.size;
+  }
+
   start(): void {
     this.parts.bus.listen((envelope) => this.route(envelope));
     this.parts.bus.onRecreated?.(() => {
@@ -116,7 +120,8 @@ export class Gateway implements SessionRoutes {
     );
   }
 
-  private route({ message }: Envelope): void {
+  private route({ message, sentAt }: Envelope): void {
+    this.parts.metrics.relayed(sentAt);
     if (!isToGateway(message)) {
       this.parts.log.warn({ sid: message.sid, type: message.type }, 'worker-bound message in a gateway inbox; dropped');
       return;

@@ -1,14 +1,17 @@
 /** `npm run gateway`: the gateway role of a cluster (needs REDIS_URL). */
 import { createAdapter } from '@socket.io/redis-adapter';
+import { Registry } from 'prom-client';
 import { keyLayout } from '../../shared/bus/keys.js';
 import type { ToWorker } from '../../shared/bus/messages.js';
 import { connectRedis } from '../../shared/bus/redis-connection.js';
 import { RedisBus } from '../../shared/bus/redis-bus.js';
 import { BullmqPlacementQueue } from '../../shared/placement/bullmq-placement.js';
 import { onShutdownSignal, requireRedisUrl, secretKeys, startProcess } from '../../shared/process/startup.js';
+import { BusMetrics } from '../../shared/metrics/bus-metrics.js';
 import { RedisSessionStore } from '../../shared/session-store/redis-session-store.js';
 import { Gateway } from './gateway.js';
 import { createHttpServer } from './http-server.js';
+import { GatewayMetrics } from './metrics.js';
 
 const { config, instanceId, log } = startProcess('gateway');
 const redisUrl = requireRedisUrl(config, 'gateway');
@@ -21,25 +24,40 @@ const reader = connectRedis(redisUrl, `gateway:${instanceId}:inbox`);
 const state = connectRedis(redisUrl, `gateway:${instanceId}:state`);
 const adapterPub = connectRedis(redisUrl, `gateway:${instanceId}:adapter-pub`);
 const adapterSub = connectRedis(redisUrl, `gateway:${instanceId}:adapter-sub`);
+const registry = new Registry();
+const busMetrics = new BusMetrics(registry);
 const clients = [commands, reader, state, adapterPub, adapterSub];
 for (const client of clients) {
-  client.on('error', (error: Error) => log.warn({ err: error.message }, 'redis connection error'));
+  client.on('error', (error: Error) => {
+    busMetrics.redisError('connection');
+    log.warn({ err: error.message }, 'redis connection error');
+  });
 }
 
 const bus = new RedisBus<ToWorker>({ address: `gw:${instanceId}`, keys, commands, reader, inboxTtlMs: config.cluster.leaseTtlMs });
-bus.on('error', (error, context) => log.warn({ err: error.message, context }, 'bus error'));
+bus.on('error', (error, context) => {
+  busMetrics.redisError(context);
+  log.warn({ err: error.message, context }, 'bus error');
+});
 await bus.open();
 
 let shuttingDown = false;
-const httpServer = createHttpServer({ ready: () => !shuttingDown && commands.status === 'ready' && state.status === 'ready' });
-const gateway = new Gateway(
+const placement = new BullmqPlacementQueue(state, keys);
+const metrics = new GatewayMetrics(registry, busMetrics, {
+  sockets: () => gateway.socketCount,
+  sessions: () => gateway.sessionCount,
+  placementWaiting: () => placement.waitingCount(),
+});
+const httpServer = createHttpServer({ ready: () => !shuttingDown && commands.status === 'ready' && state.status === 'ready' }, registry);
+const gateway: Gateway = new Gateway(
   {
     settings: config,
     bus,
     store: new RedisSessionStore(state, keys),
-    placement: new BullmqPlacementQueue(state, keys),
+    placement,
     ...secretKeys(config.session.secret),
     log,
+    metrics,
   },
   httpServer,
   { origins: config.http.origins, adapter: createAdapter(adapterPub, adapterSub, { key: `${keys.prefix}:socket.io` }) },

@@ -1,10 +1,48 @@
 /**
  * Turns what ssh2 and the socket layer throw during connect and login into
- * one sentence a user can act on.
+ * one sentence a user can act on, and a category for metrics.
  */
 interface Ssh2Error extends Error {
   code?: string;
   level?: string;
+}
+
+/** Why a login failed, as a bounded set (a metrics label). */
+export type LoginFailureReason =
+  | 'refused'
+  | 'unreachable'
+  | 'timeout'
+  | 'dns'
+  | 'closed'
+  | 'auth'
+  | 'handshake'
+  | 'key'
+  | 'not-permitted'
+  | 'cancelled'
+  | 'prompt-timeout'
+  | 'other';
+
+export function connectFailureReason(error: Ssh2Error): LoginFailureReason {
+  switch (error.code) {
+    case 'ECONNREFUSED':
+      return 'refused';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'unreachable';
+    case 'ETIMEDOUT':
+      return 'timeout';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'dns';
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return 'closed';
+  }
+  if (/Connection lost before handshake/i.test(error.message)) return 'closed';
+  if (error.level === 'client-authentication') return 'auth';
+  if (error.level === 'handshake' || /no matching/i.test(error.message)) return 'handshake';
+  if (/Cannot parse privateKey|Encrypted private OpenSSH key|bad passphrase|Malformed/i.test(error.message)) return 'key';
+  return 'other';
 }
 
 export function describeConnectError(error: Ssh2Error, target: { host: string; port: number }): string {

@@ -7,7 +7,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { SubnetAllowList } from '../../shared/config/cidr.js';
 
-export type Destination = { allowed: true; address: string } | { allowed: false; message: string };
+export type Destination = { allowed: true; address: string } | { allowed: false; message: string; reason: 'dns' | 'not-permitted' };
 
 export async function resolveDestination(host: string, allowList: SubnetAllowList): Promise<Destination> {
   let addresses: string[];
@@ -17,9 +17,9 @@ export async function resolveDestination(host: string, allowList: SubnetAllowLis
     try {
       addresses = (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address);
     } catch {
-      return { allowed: false, message: `Host not found: ${host}` };
+      return { allowed: false, message: `Host not found: ${host}`, reason: 'dns' };
     }
   }
   const address = addresses.find((candidate) => allowList.allows(candidate));
-  return address ? { allowed: true, address } : { allowed: false, message: `Connection to host ${host} is not permitted` };
+  return address ? { allowed: true, address } : { allowed: false, message: `Connection to host ${host} is not permitted`, reason: 'not-permitted' };
 }

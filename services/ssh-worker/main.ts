@@ -1,11 +1,15 @@
 /** `npm run worker`: the ssh-worker role of a cluster (needs REDIS_URL). */
+import { Registry } from 'prom-client';
 import { keyLayout } from '../../shared/bus/keys.js';
 import type { ToGateway } from '../../shared/bus/messages.js';
 import { connectRedis } from '../../shared/bus/redis-connection.js';
 import { RedisBus } from '../../shared/bus/redis-bus.js';
 import { BullmqPlacementConsumer } from '../../shared/placement/bullmq-placement.js';
 import { onShutdownSignal, requireRedisUrl, secretKeys, startProcess } from '../../shared/process/startup.js';
+import { BusMetrics } from '../../shared/metrics/bus-metrics.js';
+import { createHealthServer } from '../../shared/process/health-endpoints.js';
 import { RedisSessionStore } from '../../shared/session-store/redis-session-store.js';
+import { WorkerMetrics } from './metrics.js';
 import { SshWorker } from './worker.js';
 
 const { config, instanceId, log } = startProcess('ssh-worker');
@@ -17,16 +21,25 @@ const commands = connectRedis(redisUrl, `worker:${instanceId}`, { enableAutoPipe
 const reader = connectRedis(redisUrl, `worker:${instanceId}:inbox`);
 const state = connectRedis(redisUrl, `worker:${instanceId}:state`);
 const placementConnection = connectRedis(redisUrl, `worker:${instanceId}:placement`);
+const registry = new Registry();
+const busMetrics = new BusMetrics(registry);
 const clients = [commands, reader, state, placementConnection];
 for (const client of clients) {
-  client.on('error', (error: Error) => log.warn({ err: error.message }, 'redis connection error'));
+  client.on('error', (error: Error) => {
+    busMetrics.redisError('connection');
+    log.warn({ err: error.message }, 'redis connection error');
+  });
 }
 
 const bus = new RedisBus<ToGateway>({ address: `worker:${instanceId}`, keys, commands, reader, inboxTtlMs: config.cluster.leaseTtlMs });
-bus.on('error', (error, context) => log.warn({ err: error.message, context }, 'bus error'));
+bus.on('error', (error, context) => {
+  busMetrics.redisError(context);
+  log.warn({ err: error.message, context }, 'bus error');
+});
 await bus.open();
 
-const worker = new SshWorker({
+const metrics = new WorkerMetrics(registry, busMetrics, { sessions: () => worker.sessionCount, draining: () => worker.draining });
+const worker: SshWorker = new SshWorker({
   settings: config,
   bus,
   store: new RedisSessionStore(state, keys),
@@ -38,13 +51,19 @@ const worker = new SshWorker({
   }),
   credentialsBox: secretKeys(config.session.secret).credentialsBox,
   log,
+  metrics,
 });
 worker.start();
+// Ready while Redis answers, accepting or draining alike: a draining worker
+// still serves its sessions and must not be restarted by its probes.
+const healthServer = createHealthServer({ ready: () => commands.status === 'ready' && state.status === 'ready' }, registry);
+healthServer.listen(config.metrics.port);
 log.info({ event: 'ready', inbox: bus.address, maxSessions: config.cluster.workerMaxSessions }, 'worker ready');
 
 // SIGTERM drains: the sessions this worker holds keep running until they end
 // or the drain timeout passes (set terminationGracePeriodSeconds above it).
 onShutdownSignal(log, config.cluster.drainTimeoutMs + 15_000, async () => {
   await worker.drain(config.cluster.drainTimeoutMs);
+  healthServer.close();
   for (const client of clients) client.disconnect();
 });

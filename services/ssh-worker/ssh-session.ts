@@ -17,7 +17,7 @@ import type { Credentials, SessionJob } from '../../shared/placement/session-job
 import type { UpdateUiMessage } from '../../shared/protocol/events.js';
 import type { ExecPayload } from '../../shared/protocol/inbound.js';
 import type { Lease, NewSession } from '../../shared/session-store/session-store.js';
-import { describeConnectError, loginTimeoutMessage } from './connect-errors.js';
+import { connectFailureReason, describeConnectError, loginTimeoutMessage, type LoginFailureReason } from './connect-errors.js';
 import { resolveDestination } from './destination-policy.js';
 import { autoAnswer, toPromptMessage } from './keyboard-interactive.js';
 import { LoginDeadline } from './login-deadline.js';
@@ -36,7 +36,11 @@ export interface SshSessionContext {
   log: Logger;
   /** Called once, when the session has ended for any reason. */
   onEnd: (session: SshSession, reason: string) => void;
+  countBytes: (direction: 'in' | 'out', bytes: number) => void;
 }
+
+/** How a login ended: undefined for success, else why it failed. */
+export type LoginOutcome = LoginFailureReason | undefined;
 
 /** Bounds what a client can make us hold before its shell exists. */
 const MAX_EARLY_INPUT_CHUNKS = 256;
@@ -82,36 +86,37 @@ export class SshSession {
   }
 
   /**
-   * Connects and logs in, reporting the outcome to the gateway. Resolves true
-   * once logged in; false when the login failed (the session has ended).
+   * Connects and logs in, reporting the outcome to the gateway. Resolves
+   * undefined once logged in, or why the login failed (the session has ended).
    */
-  async login(credentials: Credentials): Promise<boolean> {
+  async login(credentials: Credentials): Promise<LoginOutcome> {
     const { job, settings, allowList } = this.context;
     const target = { host: job.host, port: job.port };
     const destination = await resolveDestination(job.host, allowList);
     if (!destination.allowed) {
-      this.failLogin(destination.message, 'destination not permitted');
-      return false;
+      this.failLogin(destination.message, destination.reason);
+      return destination.reason;
     }
     if (settings.options.allowReplay) this.replayPassword = credentials.password;
 
-    return new Promise<boolean>((resolve) => {
+    return new Promise<LoginOutcome>((resolve) => {
       let settled = false;
-      const settle = (success: boolean, message?: string) => {
+      const settle = (failure?: { message: string; reason: LoginFailureReason }) => {
         if (settled) return;
         settled = true;
         deadline.clear();
-        if (success) {
+        if (!failure) {
           this.loggedIn = true;
           this.post({ type: 'auth-result', sid: this.sid, success: true });
           this.log.info({ event: 'session-start', address: destination.address, setupMs: Date.now() - this.startedAt }, 'session started');
         } else {
-          this.failLogin(message ?? 'Authentication failed', 'login failed');
+          this.failLogin(failure.message, failure.reason);
         }
-        resolve(success);
+        resolve(failure?.reason);
       };
+      const fail = (error: Error) => settle({ message: describeConnectError(error, target), reason: connectFailureReason(error) });
       const deadline = new LoginDeadline(settings.ssh.readyTimeoutMs, () =>
-        settle(false, loginTimeoutMessage(target, settings.ssh.readyTimeoutMs)),
+        settle({ message: loginTimeoutMessage(target, settings.ssh.readyTimeoutMs), reason: 'timeout' }),
       );
 
       let round = 0;
@@ -125,15 +130,15 @@ export class SshSession {
         if (answers) return finish(answers);
         // Servers may send rounds with no prompts (information only).
         if (prompts.length === 0) return finish([]);
-        this.forwardPrompt(name, instructions, prompts, finish, deadline, (message) => settle(false, message));
+        this.forwardPrompt(name, instructions, prompts, finish, deadline, (message) => settle({ message, reason: 'prompt-timeout' }));
       });
-      this.client.once('ready', () => settle(true));
+      this.client.once('ready', () => settle());
       this.client.on('error', (error) => {
-        if (!settled) settle(false, describeConnectError(error, target));
+        if (!settled) fail(error);
         else this.log.warn({ err: error.message }, 'ssh connection error');
       });
       this.client.on('close', () => {
-        if (!settled) settle(false, `Connection to ${target.host}:${target.port} was closed by the remote side during login`);
+        if (!settled) settle({ message: `Connection to ${target.host}:${target.port} was closed by the remote side during login`, reason: 'closed' });
         else this.end('connection closed', true);
       });
 
@@ -153,7 +158,7 @@ export class SshSession {
         this.client.connect(connectConfig);
       } catch (error) {
         // ssh2 throws synchronously for keys it cannot parse.
-        settle(false, describeConnectError(error as Error, target));
+        fail(error as Error);
       }
     });
   }
@@ -234,10 +239,10 @@ export class SshSession {
     this.context.onEnd(this, reason);
   }
 
-  private failLogin(message: string, logReason: string): void {
+  private failLogin(message: string, reason: LoginFailureReason): void {
     this.post({ type: 'auth-result', sid: this.sid, success: false, message });
-    this.log.info({ event: 'login-failed', reason: logReason, message }, 'login failed');
-    this.end(logReason, false);
+    this.log.info({ event: 'login-failed', reason, message }, 'login failed');
+    this.end(`login failed: ${reason}`, false);
   }
 
   private forwardPrompt(
@@ -269,14 +274,14 @@ export class SshSession {
     this.pendingPrompt = undefined;
     clearTimeout(pending.timer);
     if (sealedAnswers === null) {
-      this.failLogin('Login cancelled', 'prompt cancelled');
+      this.failLogin('Login cancelled', 'cancelled');
       return;
     }
     let answers: string[];
     try {
       answers = z.array(z.string()).parse(JSON.parse(this.context.credentialsBox.open(sealedAnswers, this.sid)));
     } catch {
-      this.failLogin('Internal error: the prompt answers could not be read', 'prompt answers unreadable');
+      this.failLogin('Internal error: the prompt answers could not be read', 'other');
       return;
     }
     pending.finish(answers);
@@ -305,8 +310,12 @@ export class SshSession {
       this.relay = relay;
       // A size that changed while the shell was opening.
       if (this.size.cols !== cols || this.size.rows !== rows) stream.setWindow(this.size.rows, this.size.cols, 0, 0);
-      stream.on('data', (chunk: Buffer) => relay.push(chunk));
-      stream.stderr.on('data', (chunk: Buffer) => relay.push(chunk));
+      const output = (chunk: Buffer) => {
+        this.context.countBytes('out', chunk.length);
+        relay.push(chunk);
+      };
+      stream.on('data', output);
+      stream.stderr.on('data', output);
       stream.on('exit', (code: number | null, signal?: string) => {
         this.exit = { code: code ?? undefined, signal: signal ?? undefined };
       });
@@ -318,6 +327,7 @@ export class SshSession {
   private input(data: Buffer): void {
     if (this.shell) {
       this.inputBytes += data.length;
+      this.context.countBytes('in', data.length);
       this.shell.write(data);
     } else if (this.shellRequested && this.earlyInput.length < MAX_EARLY_INPUT_CHUNKS) {
       this.earlyInput.push(data);

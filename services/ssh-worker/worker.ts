@@ -12,6 +12,7 @@ import type { Logger } from '../../shared/log/logger.js';
 import type { PlacementConsumer } from '../../shared/placement/placement.js';
 import { credentialsSchema, type SessionJob } from '../../shared/placement/session-job.js';
 import type { SessionStore } from '../../shared/session-store/session-store.js';
+import type { WorkerMetrics } from './metrics.js';
 import { SshSession, type SessionSettings } from './ssh-session.js';
 
 export interface WorkerSettings extends SessionSettings {
@@ -25,6 +26,7 @@ export interface SshWorkerParts {
   placement: PlacementConsumer;
   credentialsBox: SealedBox;
   log: Logger;
+  metrics: WorkerMetrics;
 }
 
 export class SshWorker {
@@ -50,6 +52,10 @@ export class SshWorker {
     return this.sessions.size;
   }
 
+  get draining(): boolean {
+    return !this.accepting;
+  }
+
   start(): void {
     const { bus, placement, settings } = this.parts;
     bus.listen((envelope) => this.route(envelope));
@@ -68,6 +74,7 @@ export class SshWorker {
     const { log, placement } = this.parts;
     this.accepting = false;
     this.updateCapacity();
+    this.parts.metrics.drainStarted();
     await placement.close();
     log.info({ event: 'drain-start', sessions: this.sessions.size, timeoutMs }, 'draining');
     const minutes = Math.max(1, Math.round(timeoutMs / 60_000));
@@ -95,7 +102,8 @@ export class SshWorker {
     await this.parts.bus.close();
   }
 
-  private route({ message, from }: Envelope): void {
+  private route({ message, from, sentAt }: Envelope): void {
+    this.parts.metrics.relayed(sentAt);
     const session = this.sessions.get(message.sid);
     if (!session) {
       this.parts.log.debug({ sid: message.sid, type: message.type }, 'message for a session this worker does not hold');
@@ -106,8 +114,10 @@ export class SshWorker {
   }
 
   private async setup(job: SessionJob): Promise<'taken' | 'declined'> {
-    const { settings, store, bus, credentialsBox, log } = this.parts;
+    const { settings, store, bus, credentialsBox, log, metrics } = this.parts;
     if (!this.accepting || this.sessions.size >= settings.cluster.workerMaxSessions) return 'declined';
+    const takenAt = Date.now();
+    metrics.placementWaited(job.enqueuedAt);
     if (Date.now() > job.deadline) {
       log.info({ sid: job.sid }, 'placement job arrived after its deadline; skipped');
       return 'taken';
@@ -129,6 +139,7 @@ export class SshWorker {
       allowList: this.allowList,
       log,
       onEnd: (ended, reason) => this.forget(ended, reason),
+      countBytes: (direction, bytes) => metrics.countBytes(direction, bytes),
     });
     this.sessions.set(job.sid, session);
     this.updateCapacity();
@@ -140,9 +151,10 @@ export class SshWorker {
       log.error({ sid: job.sid }, 'sealed credentials did not open: is WEBSSH2_SESSION_SECRET the same on every process?');
       await bus.post(job.gateway, { type: 'auth-result', sid: job.sid, success: false, message: 'Internal error: credentials could not be read' });
       session.end('credentials unreadable', false);
+      metrics.loginFinished(takenAt, 'other');
       return 'taken';
     }
-    await session.login(credentials);
+    metrics.loginFinished(takenAt, await session.login(credentials));
     return 'taken';
   }
 

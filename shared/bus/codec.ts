@@ -15,6 +15,8 @@ export const BUS_FORMAT_VERSION = '1';
 export interface Envelope {
   from: InboxAddress;
   message: BusMessage;
+  /** Epoch ms at which the message entered the bus (Redis's clock for stream entries). */
+  sentAt?: number;
 }
 
 export function encodeEnvelope({ from, message }: Envelope): Array<string | Buffer> {

@@ -16,7 +16,8 @@ export class MemoryBusHub {
       async post(to, message) {
         const deliver = inboxes.get(to);
         if (!deliver) return false;
-        queueMicrotask(() => deliver({ from: address, message }));
+        const sentAt = Date.now();
+        queueMicrotask(() => deliver({ from: address, message, sentAt }));
         return true;
       },
       async isAlive(other) {

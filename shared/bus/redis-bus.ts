@@ -129,7 +129,8 @@ export class RedisBus<Out extends BusMessage> extends EventEmitter<RedisBusEvent
         this.lastId = id.toString();
         let envelope: Envelope;
         try {
-          envelope = decodeEnvelope(fields);
+          // A stream entry id starts with the ms at which Redis appended it.
+          envelope = { ...decodeEnvelope(fields), sentAt: Number(this.lastId.slice(0, this.lastId.indexOf('-'))) };
         } catch (error) {
           this.emit('error', error as Error, 'inbox decode');
           continue;

@@ -44,6 +44,7 @@ export const ENVIRONMENT_VARIABLES = {
   FLEET_HEARTBEAT_INTERVAL_MS: { path: 'cluster.heartbeatIntervalMs', kind: 'int' },
   FLEET_DRAIN_TIMEOUT_MS: { path: 'cluster.drainTimeoutMs', kind: 'int' },
   FLEET_INSTANCE_ID: { path: 'cluster.instanceId', kind: 'string' },
+  FLEET_METRICS_PORT: { path: 'metrics.port', kind: 'int' },
   LOG_LEVEL: { path: 'log.level', kind: 'string' },
 } as const satisfies Record<string, { path: string; kind: Kind }>;
 

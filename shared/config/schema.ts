@@ -91,6 +91,12 @@ export const configSchema = z
         instanceId: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/).optional(),
       })
       .prefault({}),
+    metrics: z
+      .object({
+        /** A worker's port for /healthz, /readyz and /metrics (gateways use their main port). */
+        port: port.default(9090),
+      })
+      .prefault({}),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -25,6 +25,10 @@ export class BullmqPlacementQueue implements PlacementQueue {
     return (await this.queue.remove(sid)) === 1;
   }
 
+  async waitingCount(): Promise<number> {
+    return this.queue.getWaitingCount();
+  }
+
   async close(): Promise<void> {
     await this.queue.close();
   }

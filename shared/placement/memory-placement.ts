@@ -26,6 +26,10 @@ export class MemoryPlacement implements PlacementQueue, PlacementConsumer {
     return true;
   }
 
+  async waitingCount(): Promise<number> {
+    return this.waiting.length;
+  }
+
   start(setup: SetupHandler): void {
     this.setup = setup;
     this.pump();

@@ -9,6 +9,8 @@ export interface PlacementQueue {
   enqueue(job: SessionJob): Promise<void>;
   /** Takes back a job no worker has started yet; false if one already has. */
   withdraw(sid: string): Promise<boolean>;
+  /** Sessions waiting for a worker with room. */
+  waitingCount(): Promise<number>;
   close(): Promise<void>;
 }
 

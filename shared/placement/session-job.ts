@@ -19,6 +19,8 @@ export const sessionJobSchema = z.object({
   sealedCredentials: z.string(),
   /** The resume token's keyed hash (not a secret), for re-registering the session. */
   tokenHash: z.string(),
+  /** Epoch ms at which the gateway queued the job. */
+  enqueuedAt: z.number().int(),
   /** Epoch ms after which no worker should start this session: the gateway has given up. */
   deadline: z.number().int(),
 });

@@ -5,14 +5,13 @@
  * or killed, and a killed gateway can be replaced on its port.
  *
  * Readiness is probed, not read from logs, so a fleet can run at any
- * LOG_LEVEL: a gateway (or the all-in-one process) when it answers /readyz,
- * a worker when its inbox exists in Redis.
+ * LOG_LEVEL: every process is ready when it answers /readyz (a worker on its
+ * metrics port, which it opens once its inbox exists).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
 import { spawnService, waitUntilReady, type ServiceProcess } from './processes.js';
 import { startRedis, type RedisHandle } from './redis-server.js';
@@ -33,6 +32,8 @@ export interface Fleet {
   /** The process currently serving each of `urls` (respawnGateway replaces one). */
   gateways: ServiceProcess[];
   workers: ServiceProcess[];
+  /** Each worker's health and metrics base URL. */
+  workerUrls: string[];
   redis: RedisHandle | undefined;
   /** The Redis key prefix (cluster mode). */
   prefix: string;
@@ -83,7 +84,7 @@ export async function startFleet(mode: FleetMode, options: FleetOptions = {}): P
       started.push(server);
       await waitUntilReady(server, 'answering /readyz', () => answersReady(url), STARTUP_TIMEOUT_MS);
       const respawn = () => Promise.reject(new Error('the all-in-one process has no gateway to respawn'));
-      return assemble({ mode, urls: [url], gateways: [server], workers: [], redis, prefix: '', respawnGateway: respawn, started, stop });
+      return assemble({ mode, urls: [url], gateways: [server], workers: [], workerUrls: [], redis, prefix: '', respawnGateway: respawn, started, stop });
     }
 
     redis = await startRedis();
@@ -95,8 +96,10 @@ export async function startFleet(mode: FleetMode, options: FleetOptions = {}): P
       ...options.env,
     };
     const prefix = clusterEnv.FLEET_REDIS_KEY_PREFIX!;
-    const workers = Array.from({ length: options.workers ?? 2 }, (_, i) =>
-      spawnService(`worker-${i}`, ENTRY.worker, { ...clusterEnv, FLEET_INSTANCE_ID: `worker-${i}` }),
+    const workerPorts = await Promise.all(Array.from({ length: options.workers ?? 2 }, () => freePort()));
+    const workerUrls = workerPorts.map((port) => `http://127.0.0.1:${port}`);
+    const workers = workerPorts.map((port, i) =>
+      spawnService(`worker-${i}`, ENTRY.worker, { ...clusterEnv, FLEET_INSTANCE_ID: `worker-${i}`, FLEET_METRICS_PORT: String(port) }),
     );
     started.push(...workers);
     const ports = await Promise.all(Array.from({ length: options.gateways ?? 2 }, () => freePort()));
@@ -110,19 +113,16 @@ export async function startFleet(mode: FleetMode, options: FleetOptions = {}): P
       await waitUntilReady(gateway, 'answering /readyz', () => answersReady(urls[index]!), STARTUP_TIMEOUT_MS);
       return gateway;
     };
-    const server = redis;
     const [gateways] = await Promise.all([
       Promise.all(ports.map((_, index) => startGateway(index))),
-      ...workers.map((worker, i) =>
-        waitUntilReady(worker, 'creating its inbox', () => keyExists(server, `${prefix}:inbox:worker:worker-${i}`), STARTUP_TIMEOUT_MS),
-      ),
+      ...workers.map((worker, i) => waitUntilReady(worker, 'answering /readyz', () => answersReady(workerUrls[i]!), STARTUP_TIMEOUT_MS)),
     ]);
     const respawnGateway = async (index: number) => {
       await gateways[index]!.exited;
       gateways[index] = await startGateway(index);
       return gateways[index]!;
     };
-    return assemble({ mode, urls, gateways, workers, redis, prefix, respawnGateway, started, stop });
+    return assemble({ mode, urls, gateways, workers, workerUrls, redis, prefix, respawnGateway, started, stop });
   } catch (error) {
     await stop();
     throw error;
@@ -139,17 +139,5 @@ async function answersReady(url: string): Promise<boolean> {
     return (await fetch(`${url}/readyz`)).status === 200;
   } catch {
     return false;
-  }
-}
-
-async function keyExists(redis: RedisHandle, key: string): Promise<boolean> {
-  const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
-  try {
-    await client.connect();
-    return (await client.exists(key)) === 1;
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
   }
 }

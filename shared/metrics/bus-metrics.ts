@@ -1,0 +1,34 @@
+/**
+ * Metrics every role has, defined once per process (the all-in-one process
+ * runs both roles on one registry): bus relay latency and Redis errors.
+ */
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+export class BusMetrics {
+  private readonly relayLatency: Histogram<'direction'>;
+  private readonly redisErrors: Counter<'context'>;
+
+  constructor(registry: Registry) {
+    this.relayLatency = new Histogram({
+      name: 'webssh_fleet_relay_latency_seconds',
+      help: 'From a message entering the bus to its handling by the reader (clocks of Redis and the reader)',
+      labelNames: ['direction'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+      registers: [registry],
+    });
+    this.redisErrors = new Counter({
+      name: 'webssh_fleet_redis_errors_total',
+      help: 'Redis connection and command errors',
+      labelNames: ['context'],
+      registers: [registry],
+    });
+  }
+
+  relayed(direction: 'to_gateway' | 'to_worker', sentAt: number | undefined): void {
+    if (sentAt !== undefined) this.relayLatency.observe({ direction }, Math.max(0, Date.now() - sentAt) / 1000);
+  }
+
+  redisError(context: string): void {
+    this.redisErrors.inc({ context });
+  }
+}
