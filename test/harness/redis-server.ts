@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onProcessExit } from './exit-cleanup.js';
 import { freePort } from './free-port.js';
+import { inHost, LOOPBACK, type HostPlacement } from './network-hosts.js';
 import { spawnProcess, waitUntilReady, type ServiceProcess } from './processes.js';
 
 export interface RedisHandle {
@@ -19,17 +20,18 @@ export interface RedisHandle {
 
 const PORT_ATTEMPTS = 5;
 
-export async function startRedis(opts: { password?: string } = {}): Promise<RedisHandle> {
+export async function startRedis(opts: { password?: string; host?: HostPlacement } = {}): Promise<RedisHandle> {
+  const host = opts.host ?? LOOPBACK;
   // Anything redis writes (say a dump after a test runs SAVE) lands here, not in the repo
   // or in another instance's directory.
   const dir = await mkdtemp(join(tmpdir(), 'fleet-redis-'));
   const unregisterDirCleanup = onProcessExit(() => rmSync(dir, { recursive: true, force: true }));
-  let server = await launchOnFreePort(dir, opts.password);
+  let server = await launchOnFreePort(host, dir, opts.password);
   const port = server.port;
   const auth = opts.password === undefined ? '' : `:${encodeURIComponent(opts.password)}@`;
 
   return {
-    url: `redis://${auth}127.0.0.1:${port}`,
+    url: `redis://${auth}${host.address}:${port}`,
     port,
     get pid() {
       return server.redis.pid;
@@ -41,7 +43,7 @@ export async function startRedis(opts: { password?: string } = {}): Promise<Redi
     },
     async restart() {
       await server.redis.kill('SIGTERM');
-      server = await launch(port, dir, opts.password);
+      server = await launch(host, port, dir, opts.password);
     },
   };
 }
@@ -51,10 +53,10 @@ interface RunningRedis {
   redis: ServiceProcess;
 }
 
-async function launchOnFreePort(dir: string, password: string | undefined): Promise<RunningRedis> {
+async function launchOnFreePort(host: HostPlacement, dir: string, password: string | undefined): Promise<RunningRedis> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await launch(await freePort(), dir, password);
+      return await launch(host, await freePort(), dir, password);
     } catch (error) {
       // Another process may grab the port between freePort() and redis binding it.
       const portTaken = error instanceof Error && error.message.includes('Address already in use');
@@ -63,12 +65,15 @@ async function launchOnFreePort(dir: string, password: string | undefined): Prom
   }
 }
 
-async function launch(port: number, dir: string, password: string | undefined): Promise<RunningRedis> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+async function launch(host: HostPlacement, port: number, dir: string, password: string | undefined): Promise<RunningRedis> {
+  const args = ['--port', String(port), '--bind', host.address, '--save', '', '--appendonly', 'no', '--dir', dir];
+  // Without a password Redis refuses clients from other addresses; a test
+  // network's hosts are the test's own.
+  if (host.netns && password === undefined) args.push('--protected-mode', 'no');
   if (password !== undefined) args.push('--requirepass', password);
-  const redis = spawnProcess(`redis-server:${port}`, 'redis-server', args);
+  const redis = spawnProcess(`redis-server:${port}`, ...inHost(host, 'redis-server', args));
   try {
-    await waitUntilReady(redis, 'answering PING', () => answersPing(port));
+    await waitUntilReady(redis, 'answering PING', () => answersPing(host.address, port));
   } catch (error) {
     await redis.kill('SIGKILL');
     throw error;
@@ -77,9 +82,9 @@ async function launch(port: number, dir: string, password: string | undefined): 
 }
 
 /** A NOAUTH error is as good as PONG here: it proves the server is up and serving commands. */
-function answersPing(port: number): Promise<boolean> {
+function answersPing(address: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
+    const socket = connect(port, address, () => socket.write('PING\r\n'));
     const settle = (answered: boolean): void => {
       socket.destroy();
       resolve(answered);

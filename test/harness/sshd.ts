@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { onProcessExit } from './exit-cleanup.js';
 import { freePort } from './free-port.js';
+import { inHost, LOOPBACK, type HostPlacement } from './network-hosts.js';
 import { killProcessTree } from './process-signals.js';
 import { spawnProcess, waitUntilReady, type ServiceProcess } from './processes.js';
 import { ensureTestUser, TEST_PASSWORD, TEST_USER } from './test-user.js';
@@ -14,7 +15,7 @@ import { ensureTestUser, TEST_PASSWORD, TEST_USER } from './test-user.js';
 export { TEST_PASSWORD } from './test-user.js';
 
 export interface SshdHandle {
-  host: '127.0.0.1';
+  host: string;
   port: number;
   pid: number;
   user: string;
@@ -34,7 +35,8 @@ const KEY_PASSPHRASE = 'fleet-key-passphrase-1948';
 const PORT_ATTEMPTS = 5;
 const run = promisify(execFile);
 
-export async function startSshd(): Promise<SshdHandle> {
+export async function startSshd(opts: { host?: HostPlacement } = {}): Promise<SshdHandle> {
+  const host = opts.host ?? LOOPBACK;
   const [dir] = await Promise.all([mkdtemp(join(tmpdir(), 'fleet-sshd-')), ensureTestUser()]);
   const unregisterDirCleanup = onProcessExit(() => rmSync(dir, { recursive: true, force: true }));
   // sshd reads AuthorizedKeysFile as the target user, so the root-owned temp dir must be traversable.
@@ -49,11 +51,11 @@ export async function startSshd(): Promise<SshdHandle> {
   // Privilege separation directory, normally created by the distro's service unit.
   await mkdir('/run/sshd', { recursive: true });
 
-  const sshd = await launchOnFreePort(dir, hostKey.path, authorizedKeys);
+  const sshd = await launchOnFreePort(host, dir, hostKey.path, authorizedKeys);
   const unregisterKill = onProcessExit(() => killProcessTree(sshd.daemon.pid));
 
   return {
-    host: '127.0.0.1',
+    host: host.address,
     port: sshd.port,
     pid: sshd.daemon.pid,
     user: TEST_USER,
@@ -89,14 +91,14 @@ interface RunningSshd {
   daemon: ServiceProcess;
 }
 
-async function launchOnFreePort(dir: string, hostKeyPath: string, authorizedKeys: string): Promise<RunningSshd> {
+async function launchOnFreePort(host: HostPlacement, dir: string, hostKeyPath: string, authorizedKeys: string): Promise<RunningSshd> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const configPath = join(dir, 'sshd_config');
-    await writeFile(configPath, sshdConfig(port, dir, hostKeyPath, authorizedKeys));
-    const sshd = spawnProcess(`sshd:${port}`, '/usr/sbin/sshd', ['-D', '-e', '-f', configPath]);
+    await writeFile(configPath, sshdConfig(host.address, port, dir, hostKeyPath, authorizedKeys));
+    const sshd = spawnProcess(`sshd:${port}`, ...inHost(host, '/usr/sbin/sshd', ['-D', '-e', '-f', configPath]));
     try {
-      await waitUntilReady(sshd, 'sending an SSH banner', () => sendsSshBanner(port));
+      await waitUntilReady(sshd, 'sending an SSH banner', () => sendsSshBanner(host.address, port));
       return { port, daemon: sshd };
     } catch (error) {
       await sshd.kill('SIGKILL');
@@ -107,10 +109,10 @@ async function launchOnFreePort(dir: string, hostKeyPath: string, authorizedKeys
   }
 }
 
-function sshdConfig(port: number, dir: string, hostKeyPath: string, authorizedKeys: string): string {
+function sshdConfig(address: string, port: number, dir: string, hostKeyPath: string, authorizedKeys: string): string {
   return [
     `Port ${port}`,
-    'ListenAddress 127.0.0.1',
+    `ListenAddress ${address}`,
     `HostKey ${hostKeyPath}`,
     `PidFile ${join(dir, 'sshd.pid')}`,
     `AuthorizedKeysFile ${authorizedKeys}`,
@@ -130,9 +132,9 @@ function sshdConfig(port: number, dir: string, hostKeyPath: string, authorizedKe
   ].join('\n');
 }
 
-function sendsSshBanner(port: number): Promise<boolean> {
+function sendsSshBanner(address: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect(port, address);
     const settle = (ready: boolean): void => {
       socket.destroy();
       resolve(ready);
