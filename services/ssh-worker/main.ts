@@ -56,7 +56,15 @@ const worker: SshWorker = new SshWorker({
 worker.start();
 // Ready while Redis answers, accepting or draining alike: a draining worker
 // still serves its sessions and must not be restarted by its probes.
-const healthServer = createHealthServer({ ready: () => commands.status === 'ready' && state.status === 'ready' }, registry);
+// POST /drain starts the same drain as SIGTERM and answers once the worker is
+// empty: Kubernetes' preStop hook calls it, so the pod's SIGTERM finds
+// nothing left to do.
+const healthServer = createHealthServer({ ready: () => commands.status === 'ready' && state.status === 'ready' }, registry, {
+  'POST /drain': async () => {
+    await worker.drain(config.cluster.drainTimeoutMs);
+    return 'drained';
+  },
+});
 healthServer.listen(config.metrics.port);
 log.info({ event: 'ready', inbox: bus.address, maxSessions: config.cluster.workerMaxSessions }, 'worker ready');
 

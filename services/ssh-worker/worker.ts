@@ -36,6 +36,7 @@ export class SshWorker {
   private accepting = true;
   /** Set while draining: called when the last session ends. */
   private drained: (() => void) | undefined;
+  private drainDone: Promise<void> | undefined;
 
   constructor(private readonly parts: SshWorkerParts) {
     this.allowList = new SubnetAllowList(parts.settings.ssh.allowedSubnets);
@@ -68,9 +69,15 @@ export class SshWorker {
   /**
    * Drains: takes no new sessions, tells the users of the ones it has, and
    * keeps serving them until they end or `timeoutMs` passes; then ends what
-   * is left and closes its parts.
+   * is left and closes its parts. Asking again (a preStop hook, then SIGTERM)
+   * joins the drain under way.
    */
-  async drain(timeoutMs: number): Promise<void> {
+  drain(timeoutMs: number): Promise<void> {
+    this.drainDone ??= this.drainOnce(timeoutMs);
+    return this.drainDone;
+  }
+
+  private async drainOnce(timeoutMs: number): Promise<void> {
     const { log, placement } = this.parts;
     this.accepting = false;
     this.updateCapacity();

@@ -25,11 +25,30 @@ export function serveHealth(request: IncomingMessage, response: ServerResponse, 
   return true;
 }
 
-/** A server with nothing but the health and metrics endpoints (for workers). */
-export function createHealthServer(probe: HealthProbe, registry: Registry): Server {
+/** An operator action on the health port, answered once it has completed. */
+export type AdminAction = () => Promise<string>;
+
+/**
+ * A server with the health and metrics endpoints and the role's operator
+ * actions, keyed `METHOD /path` (a worker's `POST /drain`). Actions answer
+ * only callers on the same host (a pod's preStop hook): whoever may scrape
+ * metrics may not drain.
+ */
+export function createHealthServer(probe: HealthProbe, registry: Registry, actions: Record<string, AdminAction> = {}): Server {
   return createServer((request, response) => {
-    if (!serveHealth(request, response, probe, registry)) reply(response, 404, 'text/plain; charset=utf-8', 'not found\n');
+    if (serveHealth(request, response, probe, registry)) return;
+    const action = actions[`${request.method} ${(request.url ?? '/').split('?')[0]}`];
+    if (!action) return reply(response, 404, 'text/plain; charset=utf-8', 'not found\n');
+    if (!isLoopback(request.socket.remoteAddress)) return reply(response, 403, 'text/plain; charset=utf-8', 'only from this host\n');
+    action().then(
+      (outcome) => reply(response, 200, 'text/plain; charset=utf-8', `${outcome}\n`),
+      (error: Error) => reply(response, 500, 'text/plain; charset=utf-8', `${error.message}\n`),
+    );
   });
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address === '::1' || /^(::ffff:)?127\./.test(address ?? '');
 }
 
 function reply(response: ServerResponse, status: number, contentType: string, body: string): void {

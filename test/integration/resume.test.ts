@@ -225,7 +225,7 @@ describe('worker lifecycle', () => {
   let fleet: Fleet;
   let redis: Redis;
   beforeAll(async () => {
-    fleet = await startFleet('cluster', { gateways: 1, workers: 2, env: { FLEET_DRAIN_TIMEOUT_MS: '60000' } });
+    fleet = await startFleet('cluster', { gateways: 1, workers: 3, env: { FLEET_DRAIN_TIMEOUT_MS: '60000' } });
     redis = new Redis(fleet.redis!.url);
   });
   afterAll(async () => {
@@ -259,6 +259,26 @@ describe('worker lifecycle', () => {
     }
     expect(await exited).toMatchObject({ code: 0 });
     for (const client of [first, second, ...newcomers]) client.close();
+  });
+
+  it("drains through POST /drain (Kubernetes' preStop hook): answers when empty, and SIGTERM then exits at once", async () => {
+    const client = await shellClient();
+    const { sessionId } = client.eventsNamed('session:info')[0] as { sessionId: string };
+    const worker = workerOf(sessionId);
+    let answered = false;
+    const drained = fetch(`${fleet.workerUrls[worker]}/drain`, { method: 'POST' }).then((response) => {
+      answered = true;
+      return response;
+    });
+    await client.waitForEvent('updateUI', (m) => (m as { value: string }).value.includes('drained'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(answered).toBe(false); // a session is still open on it
+    client.type('exit\r');
+    expect((await drained).status).toBe(200);
+    const stoppedAt = Date.now();
+    expect(await fleet.workers[worker]!.kill('SIGTERM')).toMatchObject({ code: 0 });
+    expect(Date.now() - stoppedAt).toBeLessThan(3_000);
+    client.close();
   });
 
   it('tells the client within 15 s when its worker is SIGKILLed, and leaves nothing without a TTL', async () => {
