@@ -126,6 +126,3 @@ export interface ClientToServerEvents {
 export type UntrustedEvents<Events> = {
   [E in keyof Events]: (...args: unknown[]) => void;
 };
-
-/** Events whose names a stock client may send that we accept. */
-export type ClientEventName = keyof ClientToServerEvents;

@@ -14,12 +14,12 @@ const MAX_SECRET_LENGTH = 8 * 1024;
 const MAX_PRIVATE_KEY_LENGTH = 64 * 1024;
 const MAX_TERM_LENGTH = 64;
 /** One `data` event: a paste of this size is fine, a megabyte is not. */
-export const MAX_INPUT_CHUNK_LENGTH = 64 * 1024;
+const MAX_INPUT_CHUNK_LENGTH = 64 * 1024;
 const MAX_COMMAND_LENGTH = 16 * 1024;
 const MAX_PROMPT_ANSWERS = 16;
 
 const dimension = z.number().int().min(1).max(10_000);
-export const tcpPort = z.number().int().min(1).max(65_535);
+const tcpPort = z.number().int().min(1).max(65_535);
 
 /** Terminal names are passed to the remote pty; keep them to what terminfo uses. */
 const termName = z
