@@ -5,17 +5,19 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 export class BusMetrics {
-  private readonly relayLatency: Histogram<'direction'>;
+  /** Pre-bound children: observed once per bus message. */
+  private readonly relayLatency: Record<'to_gateway' | 'to_worker', Histogram.Internal<'direction'>>;
   private readonly redisErrors: Counter<'context'>;
 
   constructor(registry: Registry) {
-    this.relayLatency = new Histogram({
+    const relayLatency = new Histogram({
       name: 'webssh_fleet_relay_latency_seconds',
       help: 'From a message entering the bus to its handling by the reader (clocks of Redis and the reader)',
       labelNames: ['direction'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
       registers: [registry],
     });
+    this.relayLatency = { to_gateway: relayLatency.labels('to_gateway'), to_worker: relayLatency.labels('to_worker') };
     this.redisErrors = new Counter({
       name: 'webssh_fleet_redis_errors_total',
       help: 'Redis connection and command errors',
@@ -25,7 +27,7 @@ export class BusMetrics {
   }
 
   relayed(direction: 'to_gateway' | 'to_worker', sentAt: number | undefined): void {
-    if (sentAt !== undefined) this.relayLatency.observe({ direction }, Math.max(0, Date.now() - sentAt) / 1000);
+    if (sentAt !== undefined) this.relayLatency[direction].observe(Math.max(0, Date.now() - sentAt) / 1000);
   }
 
   redisError(context: string): void {
