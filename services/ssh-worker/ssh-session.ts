@@ -364,8 +364,13 @@ export class SshSession {
       };
       stream.on('data', relayText('stdout'));
       stream.stderr.on('data', relayText('stderr'));
-      stream.on('exit', (code: number | null, signal?: string) => finishWith(code, signal ?? null));
-      stream.on('close', () => finishWith(null, null));
+      // The exit status can arrive before the last output has been read:
+      // report it when the channel closes, after all output.
+      let status: { code: number | null; signal: string | null } = { code: null, signal: null };
+      stream.on('exit', (code: number | null, signal?: string) => {
+        status = { code, signal: signal ?? null };
+      });
+      stream.on('close', () => finishWith(status.code, status.signal));
     });
   }
 
