@@ -45,7 +45,7 @@ import { WorkerOutbox } from './worker-outbox.js';
 export type BrowserSocket = Socket<UntrustedEvents<ClientToServerEvents>, ServerToClientEvents>;
 
 export type GatewaySettings = Pick<Config, 'ssh' | 'options' | 'session' | 'flow'> & {
-  cluster: Pick<Config['cluster'], 'placementTimeoutMs' | 'heartbeatIntervalMs' | 'leaseTtlMs'>;
+  cluster: Pick<Config['cluster'], 'placementTimeoutMs' | 'heartbeatIntervalMs'>;
 };
 
 export interface GatewayParts {

@@ -105,7 +105,10 @@ export class Gateway implements SessionRoutes {
     const byWorker = new Map<string, ClientConnection[]>();
     for (const connection of this.connections.values()) {
       const worker = connection.workerAddress;
-      if (worker) byWorker.set(worker, [...(byWorker.get(worker) ?? []), connection]);
+      if (!worker) continue;
+      const carried = byWorker.get(worker);
+      if (carried) carried.push(connection);
+      else byWorker.set(worker, [connection]);
     }
     for (const worker of this.workerMisses.keys()) if (!byWorker.has(worker)) this.workerMisses.delete(worker);
     await Promise.all(

@@ -134,7 +134,8 @@ function assemble(parts: Omit<Fleet, 'allLogs'> & { started: ServiceProcess[] })
   return { ...fleet, allLogs: () => started.flatMap((p) => p.logs) };
 }
 
-async function answersReady(url: string): Promise<boolean> {
+/** Whether a process serving `url` answers /readyz with 200. */
+export async function answersReady(url: string): Promise<boolean> {
   try {
     return (await fetch(`${url}/readyz`)).status === 200;
   } catch {

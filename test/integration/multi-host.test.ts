@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENTRY } from '../harness/fleet.js';
+import { answersReady, ENTRY } from '../harness/fleet.js';
 import { createTestNetwork, inHost, type HostPlacement, type TestNetwork } from '../harness/network-hosts.js';
 import { spawnProcess, waitUntilReady, type ServiceProcess } from '../harness/processes.js';
 import { ProtocolClient } from '../harness/protocol-client.js';
@@ -80,11 +80,3 @@ describe('cluster across network namespaces', () => {
     }
   });
 });
-
-async function answersReady(url: string): Promise<boolean> {
-  try {
-    return (await fetch(`${url}/readyz`)).status === 200;
-  } catch {
-    return false;
-  }
-}
