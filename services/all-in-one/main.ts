@@ -6,12 +6,15 @@
 import { Registry } from 'prom-client';
 import type { ToGateway, ToWorker } from '../../shared/bus/messages.js';
 import { MemoryBusHub } from '../../shared/bus/memory-bus.js';
+import { CredentialHandoff } from '../../shared/credential-handoff/credential-handoff.js';
+import { MemoryHandoffStorage } from '../../shared/credential-handoff/memory-handoff-storage.js';
 import { MemoryPlacement } from '../../shared/placement/memory-placement.js';
 import { onShutdownSignal, secretKeys, startProcess } from '../../shared/process/startup.js';
 import { BusMetrics } from '../../shared/metrics/bus-metrics.js';
 import { MemorySessionStore } from '../../shared/session-store/memory-session-store.js';
 import { Gateway } from '../gateway/gateway.js';
-import { createHttpServer } from '../gateway/http-server.js';
+import { loadClientPage } from '../gateway/http/client-page.js';
+import { createHttpServer } from '../gateway/http/http-server.js';
 import { GatewayMetrics } from '../gateway/metrics.js';
 import { WorkerMetrics } from '../ssh-worker/metrics.js';
 import { SshWorker } from '../ssh-worker/worker.js';
@@ -36,14 +39,23 @@ const worker: SshWorker = new SshWorker({
 worker.start();
 
 let shuttingDown = false;
-const httpServer = createHttpServer({ ready: () => !shuttingDown }, registry);
+const handoff = new CredentialHandoff(new MemoryHandoffStorage(), keys.credentialsBox, config.http.handoffTtlMs);
+const gatewayLog = log.child({ part: 'gateway' });
+const httpServer = await createHttpServer({
+  probe: { ready: () => !shuttingDown },
+  registry,
+  settings: config,
+  handoff,
+  page: loadClientPage(config.http.clientDir),
+  log: gatewayLog,
+});
 const gatewayMetrics = new GatewayMetrics(registry, busMetrics, {
   sockets: () => gateway.socketCount,
   sessions: () => gateway.sessionCount,
   placementWaiting: () => placement.waitingCount(),
 });
 const gateway: Gateway = new Gateway(
-  { settings: config, bus: hub.connect<ToWorker>('gw:local'), store, placement, ...keys, log: log.child({ part: 'gateway' }), metrics: gatewayMetrics },
+  { settings: config, bus: hub.connect<ToWorker>('gw:local'), store, placement, handoff, ...keys, log: gatewayLog, metrics: gatewayMetrics },
   httpServer,
   { origins: config.http.origins },
 );

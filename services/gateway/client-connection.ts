@@ -12,6 +12,7 @@ import type { z } from 'zod';
 import type { Bus } from '../../shared/bus/bus.js';
 import type { InboxAddress, ToGateway, ToWorker } from '../../shared/bus/messages.js';
 import type { Config } from '../../shared/config/schema.js';
+import type { CredentialHandoff } from '../../shared/credential-handoff/credential-handoff.js';
 import type { SealedBox } from '../../shared/crypto/sealed-box.js';
 import { newResumeToken, type ResumeTokenHasher } from '../../shared/crypto/resume-token.js';
 import type { Logger } from '../../shared/log/logger.js';
@@ -53,6 +54,8 @@ export interface GatewayParts {
   bus: Bus<ToWorker>;
   store: SessionStore;
   placement: PlacementQueue;
+  /** Credentials left by an HTTP login route for the socket that follows. */
+  handoff: CredentialHandoff;
   credentialsBox: SealedBox;
   tokenHasher: ResumeTokenHasher;
   log: Logger;
@@ -97,11 +100,15 @@ export class ClientConnection {
   private readonly outbox: WorkerOutbox;
   private readonly acks: OutputAcks;
   private readonly log: Logger;
+  /** Settles once the socket's credentials are known: handed off over HTTP, or to be asked for. */
+  private readonly started: Promise<void>;
 
+  /** `handoffId`: the hand-off cookie the socket's handshake carried, if any. */
   constructor(
     private readonly socket: BrowserSocket,
     private readonly parts: GatewayParts,
     private readonly routes: SessionRoutes,
+    handoffId?: string,
   ) {
     this.log = parts.log.child({ socket: socket.id });
     this.outbox = new WorkerOutbox(parts.bus, this.log);
@@ -109,7 +116,27 @@ export class ClientConnection {
       if (this.phase === 'live' && this.sid) this.toWorker({ type: 'ack', sid: this.sid, offset });
     });
     this.listen();
-    socket.emit('authentication', { action: 'request_auth' });
+    this.started = this.start(handoffId);
+  }
+
+  /**
+   * Logs in with credentials an HTTP login route handed off (WebSSH2's
+   * Basic-auth and POST routes), or asks the client for them.
+   */
+  private async start(handoffId: string | undefined): Promise<void> {
+    const credentials = handoffId
+      ? await this.parts.handoff.take(handoffId).catch((error: Error) => {
+          this.log.warn({ err: error.message }, 'could not take the handed-off credentials');
+          return undefined;
+        })
+      : undefined;
+    if (this.phase === 'gone') return;
+    if (credentials) {
+      this.log.info({ event: 'handoff-taken' }, 'credentials handed off by an HTTP login route');
+      await this.place(credentials);
+    } else {
+      this.socket.emit('authentication', { action: 'request_auth' });
+    }
   }
 
   /** A bus message for this connection's session. */
@@ -255,6 +282,7 @@ export class ClientConnection {
   }
 
   private async authenticate(raw: unknown): Promise<void> {
+    await this.started;
     if (this.phase !== 'awaiting-auth') {
       this.socket.emit('ssherror', this.phase === 'live' ? 'Already authenticated' : 'Authentication already in progress');
       return;
@@ -324,6 +352,7 @@ export class ClientConnection {
    * worker re-sends output from the client's offset.
    */
   private async resume(raw: unknown): Promise<void> {
+    await this.started;
     if (this.phase !== 'awaiting-auth') {
       this.socket.emit('ssherror', 'This socket already carries a session');
       return;

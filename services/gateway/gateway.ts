@@ -5,12 +5,13 @@
  * many sessions the cluster holds. The same class runs in the all-in-one
  * process, on in-memory parts.
  */
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { Server, type ServerOptions } from 'socket.io';
 import type { Envelope } from '../../shared/bus/bus.js';
 import { isToGateway } from '../../shared/bus/messages.js';
 import { SOCKET_IO_PATH, type ClientToServerEvents, type ServerToClientEvents, type UntrustedEvents } from '../../shared/protocol/events.js';
 import { ClientConnection, type GatewayParts, type SessionRoutes } from './client-connection.js';
+import { expiredHandoffCookie, handoffIdOf } from './http/handoff-cookie.js';
 import { originAllowed } from './origin-policy.js';
 
 /** Big enough for a pasted private key, small enough to refuse abuse. */
@@ -50,6 +51,11 @@ export class Gateway implements SessionRoutes {
       },
       ...(options.adapter && { adapter: options.adapter }),
     });
+    // A hand-off is single-use: the handshake that carries its cookie also
+    // clears it, so the page's later sockets (resumes) arrive without it.
+    this.io.engine.on('initial_headers', (headers: Record<string, string>, request: IncomingMessage) => {
+      if (handoffIdOf(request.headers.cookie)) headers['set-cookie'] = expiredHandoffCookie();
+    });
   }
 
   get sessionCount(): number {
@@ -67,7 +73,7 @@ export class Gateway implements SessionRoutes {
       for (const connection of this.connections.values()) connection.reattach();
     });
     this.io.on('connection', (socket) => {
-      const connection = new ClientConnection(socket, this.parts, this);
+      const connection = new ClientConnection(socket, this.parts, this, handoffIdOf(socket.request.headers.cookie));
       this.sockets.add(connection);
       socket.once('disconnect', () => this.sockets.delete(connection));
     });

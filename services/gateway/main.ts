@@ -5,12 +5,15 @@ import { keyLayout } from '../../shared/bus/keys.js';
 import type { ToWorker } from '../../shared/bus/messages.js';
 import { connectRedis } from '../../shared/bus/redis-connection.js';
 import { RedisBus } from '../../shared/bus/redis-bus.js';
+import { CredentialHandoff } from '../../shared/credential-handoff/credential-handoff.js';
+import { RedisHandoffStorage } from '../../shared/credential-handoff/redis-handoff-storage.js';
 import { BullmqPlacementQueue } from '../../shared/placement/bullmq-placement.js';
 import { onShutdownSignal, requireRedisUrl, secretKeys, startProcess } from '../../shared/process/startup.js';
 import { BusMetrics } from '../../shared/metrics/bus-metrics.js';
 import { RedisSessionStore } from '../../shared/session-store/redis-session-store.js';
 import { Gateway } from './gateway.js';
-import { createHttpServer } from './http-server.js';
+import { loadClientPage } from './http/client-page.js';
+import { createHttpServer } from './http/http-server.js';
 import { GatewayMetrics } from './metrics.js';
 
 const { config, instanceId, log } = startProcess('gateway');
@@ -48,14 +51,24 @@ const metrics = new GatewayMetrics(registry, busMetrics, {
   sessions: () => gateway.sessionCount,
   placementWaiting: () => placement.waitingCount(),
 });
-const httpServer = createHttpServer({ ready: () => !shuttingDown && commands.status === 'ready' && state.status === 'ready' }, registry);
+const secrets = secretKeys(config.session.secret);
+const handoff = new CredentialHandoff(new RedisHandoffStorage(state, keys), secrets.credentialsBox, config.http.handoffTtlMs);
+const httpServer = await createHttpServer({
+  probe: { ready: () => !shuttingDown && commands.status === 'ready' && state.status === 'ready' },
+  registry,
+  settings: config,
+  handoff,
+  page: loadClientPage(config.http.clientDir),
+  log,
+});
 const gateway: Gateway = new Gateway(
   {
     settings: config,
     bus,
     store: new RedisSessionStore(state, keys),
     placement,
-    ...secretKeys(config.session.secret),
+    handoff,
+    ...secrets,
     log,
     metrics,
   },

@@ -10,6 +10,8 @@
  *                                     resume-token hash, user/host (TTL = lease)
  *   {p}:ended:<sid>          string   why a session ended, for resume attempts (TTL)
  *   {p}:fence                string   fencing-token counter (monotonic, never expires)
+ *   {p}:handoff:<hash>       string   sealed credentials from an HTTP login route, waiting
+ *                                     for the page's socket (TTL, taken once by GETDEL)
  *   {p}:bull:sessions:*      BullMQ   the placement queue
  */
 import type { InboxAddress } from './messages.js';
@@ -22,6 +24,7 @@ export interface KeyLayout {
   session(sid: string): string;
   endedSession(sid: string): string;
   fenceCounter(): string;
+  handoff(idHash: string): string;
   /** BullMQ's own prefix; it appends `:<queue>:<suffix>` itself. */
   bullPrefix(): string;
 }
@@ -33,6 +36,7 @@ export function keyLayout(prefix: string): KeyLayout {
     session: (sid) => `${prefix}:session:${sid}`,
     endedSession: (sid) => `${prefix}:ended:${sid}`,
     fenceCounter: () => `${prefix}:fence`,
+    handoff: (idHash) => `${prefix}:handoff:${idHash}`,
     bullPrefix: () => `${prefix}:bull`,
   };
 }

@@ -10,6 +10,7 @@ import { parseCidr } from './cidr.js';
 const port = z.number().int().min(1).max(65_535);
 const positiveMs = z.number().int().min(1);
 const bytes = z.number().int().min(1);
+const httpHeaderName = z.string().regex(/^[A-Za-z0-9-]{1,64}$/).transform((name) => name.toLowerCase());
 
 const cidrList = z.array(z.string()).superRefine((list, ctx) => {
   for (const entry of list) {
@@ -29,10 +30,42 @@ export const configSchema = z
       .object({
         /** Socket.IO CORS origins; `*:*` (WebSSH2's default) allows any. */
         origins: z.array(z.string().min(1)).default(['*:*']),
+        /** How long credentials from an HTTP login route wait for the page's socket. */
+        handoffTtlMs: positiveMs.max(10 * 60_000).default(60_000),
+        /**
+         * A directory holding another browser client to serve instead of ours
+         * (e.g. the webssh2_client package's `client/public`).
+         */
+        clientDir: z.string().min(1).optional(),
+      })
+      .prefault({}),
+    header: z
+      .object({
+        /** A label above the terminal, e.g. the environment's name. */
+        text: z.string().max(100).optional(),
+        /** CSS colour of the label's bar. */
+        background: z.string().regex(/^[a-zA-Z0-9#(),.\s-]{1,64}$/, 'must be a CSS colour').optional(),
+      })
+      .prefault({}),
+    sso: z
+      .object({
+        /** POST logins may take credentials from the headers an SSO proxy sets. */
+        enabled: z.boolean().default(false),
+        /** Addresses (CIDR) whose SSO headers are believed; empty: any peer. */
+        trustedProxies: cidrList.default([]),
+        headerMapping: z
+          .object({
+            username: httpHeaderName.default('x-apm-username'),
+            password: httpHeaderName.default('x-apm-password'),
+            session: httpHeaderName.default('x-apm-session'),
+          })
+          .prefault({}),
       })
       .prefault({}),
     ssh: z
       .object({
+        /** Used when a login route names no host. */
+        host: z.string().min(1).max(255).optional(),
         /** Used when the client names no port. */
         port: port.default(22),
         term: z.string().regex(/^[A-Za-z0-9._+-]{1,64}$/).default('xterm-256color'),

@@ -104,3 +104,35 @@ export const sessionResumePayload = z.object({
   inputOffset: byteOffset,
 });
 export type SessionResumePayload = z.infer<typeof sessionResumePayload>;
+
+/*
+ * WebSSH2's HTTP login routes (POST /ssh, POST /ssh/host/:host, and the
+ * query of GET /ssh/host/:host). Field names are WebSSH2's; the private key
+ * and passphrase are our addition.
+ */
+
+const portField = z.union([tcpPort, z.string().regex(/^\d{1,5}$/).transform(Number).pipe(tcpPort)]);
+const headerText = z.string().max(100);
+/** A CSS colour, as WebSSH2 validates it: no quotes, semicolons or `url(`. */
+const headerBackground = z.string().regex(/^[a-zA-Z0-9#(),.\s-]{1,64}$/);
+
+export const loginQuery = z.object({
+  port: portField.optional(),
+  sshterm: termName.optional(),
+  header: headerText.optional(),
+  headerBackground: headerBackground.optional(),
+});
+export type LoginQuery = z.infer<typeof loginQuery>;
+
+export const loginForm = z.object({
+  username: z.string().min(1).max(MAX_USERNAME_LENGTH).optional(),
+  password: z.string().max(MAX_SECRET_LENGTH).optional(),
+  privateKey: z.string().max(MAX_PRIVATE_KEY_LENGTH).optional(),
+  passphrase: z.string().max(MAX_SECRET_LENGTH).optional(),
+  host: z.string().min(1).max(MAX_HOST_LENGTH).optional(),
+  port: portField.optional(),
+  sshterm: termName.optional(),
+  'header.name': headerText.optional(),
+  'header.background': headerBackground.optional(),
+});
+export type LoginForm = z.infer<typeof loginForm>;
