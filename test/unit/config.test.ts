@@ -66,7 +66,13 @@ describe('configuration', () => {
 
   it('maps every variable to a setting the schema has', () => {
     // With the optional settings filled in, every path has a value.
-    const full = configSchema.parse({ session: { secret: SECRET }, cluster: { redisUrl: 'redis://r', instanceId: 'i' } });
+    const full = configSchema.parse({
+      session: { secret: SECRET },
+      cluster: { redisUrl: 'redis://r', instanceId: 'i' },
+      header: { text: 'Staging', background: '#dc2626' },
+      http: { clientDir: '/srv/client' },
+      ssh: { host: 'bastion' },
+    });
     for (const [name, { path }] of Object.entries(ENVIRONMENT_VARIABLES)) {
       const value = path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)?.[key], full);
       expect(value, `${name} -> ${path}`).toBeDefined();
