@@ -26,7 +26,10 @@ export function launchChromium(): Promise<Browser> {
 interface PageGlobals {
   fleetTerminal: { buffer: { active: { length: number; getLine(i: number): { translateToString(trim: boolean): string } | undefined } } };
   statusHistory: string[];
-  document: { getElementById(id: string): { textContent: string | null } | null };
+  document: {
+    getElementById(id: string): { textContent: string | null } | null;
+    querySelector(selector: string): { textContent: string | null } | null;
+  };
   MutationObserver: new (callback: () => void) => { observe(target: unknown, options: object): void };
 }
 
@@ -93,4 +96,16 @@ export async function recordStatusTexts(page: Page): Promise<() => Promise<strin
     new page.MutationObserver(() => seen.push(status.textContent ?? '')).observe(status, { childList: true, characterData: true, subtree: true });
   });
   return () => page.evaluate(() => (globalThis as unknown as PageGlobals).statusHistory);
+}
+
+/**
+ * Waits until the text xterm.js's DOM renderer shows on screen contains
+ * `text`: for pages (the stock WebSSH2 client) that expose no terminal object.
+ */
+export async function waitForScreenText(page: Page, text: string, timeoutMs = 20_000): Promise<void> {
+  await page.waitForFunction(
+    (expected) => (globalThis as unknown as PageGlobals).document.querySelector('.xterm-rows')?.textContent?.includes(expected) ?? false,
+    text,
+    { timeout: timeoutMs },
+  );
 }

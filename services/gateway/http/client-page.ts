@@ -21,6 +21,7 @@ export interface ClientPage {
 /** Our page, built by scripts/build-browser.mjs next to the compiled services. */
 const BUILT_PAGE_DIR = fileURLToPath(new URL('../../../public/', import.meta.url));
 const PAGE_FILE_NAMES = ['index.html', 'client.htm'];
+const LEGACY_CONFIG_SCRIPT = /<script>\s*window\.webssh2Config = null;\s*<\/script>\s*/;
 
 export function loadClientPage(clientDir?: string): ClientPage {
   const pageDir = clientDir ?? BUILT_PAGE_DIR;
@@ -31,7 +32,9 @@ export function loadClientPage(clientDir?: string): ClientPage {
   return {
     // A page is served at /ssh, /ssh/ and /ssh/host/<host>: relative asset
     // URLs would resolve differently under each, so they point at one place.
-    template: html.replace(/(src|href)="\.\//g, `$1="${ASSETS_PREFIX}`),
+    // The stock client's legacy inline config script would only trip the
+    // CSP (its JSON block supersedes it), so it goes.
+    template: html.replace(/(src|href)="\.\//g, `$1="${ASSETS_PREFIX}`).replace(LEGACY_CONFIG_SCRIPT, ''),
     assetsDir: clientDir ?? join(BUILT_PAGE_DIR, 'assets'),
   };
 }
