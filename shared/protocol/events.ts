@@ -16,6 +16,12 @@ import type {
 
 export const SOCKET_IO_PATH = '/ssh/socket.io';
 
+/**
+ * Terminal bytes on the wire: the server emits a Buffer; socket.io-client
+ * hands the frame to a browser as an ArrayBuffer and to Node as a Buffer.
+ */
+export type BinaryFrame = Uint8Array | ArrayBuffer;
+
 export type AuthenticationMessage =
   | { action: 'request_auth' }
   | { action: 'auth_result'; success: true }
@@ -93,8 +99,8 @@ export interface ServerToClientEvents {
   authentication: (message: AuthenticationMessage) => void;
   permissions: (permissions: Permissions) => void;
   getTerminal: (ask: true) => void;
-  /** Shell output as a raw Buffer (a binary frame); exec output as a string. */
-  data: (chunk: Buffer | string) => void;
+  /** Shell output as a binary frame; exec output as a string. */
+  data: (chunk: BinaryFrame | string) => void;
   ssherror: (message: string) => void;
   updateUI: (update: UpdateUiMessage) => void;
   prompt: (prompt: PromptMessage) => void;
