@@ -166,4 +166,40 @@ describe('our page', () => {
     const fontSize = await page.evaluate(() => (globalThis as unknown as { fleetTerminal: { options: { fontSize: number } } }).fleetTerminal.options.fontSize);
     expect(fontSize).toBe(19);
   });
+
+  it('replays the login password into the shell from the menu', async () => {
+    const { page } = await loggedInShell();
+    await typeInTerminal(page, 'read -rs secret; echo "replayed-length=${#secret}"\r');
+    await page.locator('#menu-button').click();
+    await page.getByRole('menuitem', { name: 'Replay credentials' }).click();
+    await waitForTerminalLine(page, new RegExp(`^replayed-length=${sshd.password.length}$`));
+  });
+
+  it('finds text in the scrollback and takes the window title from the terminal', async () => {
+    const { page } = await loggedInShell();
+    // The sleep holds off the prompt, whose PROMPT_COMMAND retitles the window as user@host.
+    await typeInTerminal(page, 'echo needle-$((700+77)); printf "\\033]0;fleet-%s\\007" title; sleep 2\r');
+    await waitForTerminalLine(page, /^needle-777$/);
+    await expect.poll(() => page.title()).toBe('fleet-title');
+    await expect.poll(() => page.title(), { timeout: 5_000 }).toMatch(new RegExp(`^${sshd.user}@`));
+    await page.locator('#menu-button').click();
+    await page.getByRole('menuitem', { name: 'Search' }).click();
+    await page.getByLabel('Search').fill('NEEDLE-7');
+    await page.getByLabel('Search').press('Enter');
+    const selection = await page.evaluate(() => (globalThis as unknown as { fleetTerminal: { getSelection(): string } }).fleetTerminal.getSelection());
+    expect(selection.toLowerCase()).toBe('needle-7');
+  });
+
+  it('offers a fresh login when the shell ends', async () => {
+    const { page } = await loggedInShell();
+    await typeInTerminal(page, 'exit 3\r');
+    await expect.poll(() => page.locator('#login-form').isVisible(), { timeout: 10_000 }).toBe(true);
+    expect(await page.locator('#status').textContent()).toBe('Session ended');
+    expect(await page.getByLabel('Host').inputValue()).toBe(sshd.host);
+    await page.getByLabel('Password', { exact: true }).fill(sshd.password);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await expect.poll(() => page.locator('#status').textContent(), { timeout: 20_000 }).toBe('Connected');
+    await typeInTerminal(page, 'echo again-$((2*2))\r');
+    await waitForTerminalLine(page, /^again-4$/);
+  });
 });
