@@ -8,14 +8,17 @@ import type { ToGateway, ToWorker } from '../../shared/bus/messages.js';
 import { MemoryBusHub } from '../../shared/bus/memory-bus.js';
 import { CredentialHandoff } from '../../shared/credential-handoff/credential-handoff.js';
 import { MemoryHandoffStorage } from '../../shared/credential-handoff/memory-handoff-storage.js';
+import { MemoryHostKeyStore } from '../../shared/host-key-store/memory-host-key-store.js';
 import { MemoryPlacement } from '../../shared/placement/memory-placement.js';
 import { onShutdownSignal, secretKeys, startProcess } from '../../shared/process/startup.js';
 import { BusMetrics } from '../../shared/metrics/bus-metrics.js';
 import { MemorySessionStore } from '../../shared/session-store/memory-session-store.js';
+import { AbuseLimits } from '../gateway/abuse-limits.js';
 import { Gateway } from '../gateway/gateway.js';
 import { loadClientPage } from '../gateway/http/client-page.js';
 import { createHttpServer } from '../gateway/http/http-server.js';
 import { GatewayMetrics } from '../gateway/metrics.js';
+import { seedHostKeys } from '../ssh-worker/host-key-seed.js';
 import { WorkerMetrics } from '../ssh-worker/metrics.js';
 import { SshWorker } from '../ssh-worker/worker.js';
 
@@ -27,12 +30,15 @@ const keys = secretKeys(config.session.secret);
 const registry = new Registry();
 const busMetrics = new BusMetrics(registry);
 
+const hostKeys = new MemoryHostKeyStore();
+await seedHostKeys(hostKeys, config.ssh.hostKeyVerification, log);
 const worker: SshWorker = new SshWorker({
   settings: config,
   bus: hub.connect<ToGateway>('worker:local'),
   store,
   placement,
   credentialsBox: keys.credentialsBox,
+  hostKeys,
   log: log.child({ part: 'ssh-worker' }),
   metrics: new WorkerMetrics(registry, busMetrics, { sessions: () => worker.sessionCount, draining: () => worker.draining }),
 });
@@ -55,7 +61,7 @@ const gatewayMetrics = new GatewayMetrics(registry, busMetrics, {
   placementWaiting: () => placement.waitingCount(),
 });
 const gateway: Gateway = new Gateway(
-  { settings: config, bus: hub.connect<ToWorker>('gw:local'), store, placement, handoff, ...keys, log: gatewayLog, metrics: gatewayMetrics },
+  { settings: config, bus: hub.connect<ToWorker>('gw:local'), store, placement, handoff, limits: new AbuseLimits(config.limits, 'memory'), ...keys, log: gatewayLog, metrics: gatewayMetrics },
   httpServer,
   { origins: config.http.origins },
 );

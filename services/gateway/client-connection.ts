@@ -38,6 +38,7 @@ import {
   type PromptResponse,
 } from '../../shared/protocol/inbound.js';
 import type { SessionStore } from '../../shared/session-store/session-store.js';
+import type { AbuseLimits } from './abuse-limits.js';
 import type { GatewayMetrics } from './metrics.js';
 import { OutputAcks } from './output-acks.js';
 import { parseInbound } from './validation.js';
@@ -45,7 +46,7 @@ import { WorkerOutbox } from './worker-outbox.js';
 
 export type BrowserSocket = Socket<UntrustedEvents<ClientToServerEvents>, ServerToClientEvents>;
 
-export type GatewaySettings = Pick<Config, 'ssh' | 'options' | 'session' | 'flow'> & {
+export type GatewaySettings = Pick<Config, 'ssh' | 'options' | 'session' | 'flow' | 'http' | 'limits'> & {
   cluster: Pick<Config['cluster'], 'placementTimeoutMs' | 'heartbeatIntervalMs'>;
 };
 
@@ -56,10 +57,19 @@ export interface GatewayParts {
   placement: PlacementQueue;
   /** Credentials left by an HTTP login route for the socket that follows. */
   handoff: CredentialHandoff;
+  limits: AbuseLimits;
   credentialsBox: SealedBox;
   tokenHasher: ResumeTokenHasher;
   log: Logger;
   metrics: GatewayMetrics;
+}
+
+/** What the socket's handshake told about its client. */
+export interface SocketArrival {
+  /** The browser's address (X-Forwarded-For when the peer is a trusted proxy). */
+  clientAddress: string;
+  /** The hand-off cookie, if an HTTP login route left credentials. */
+  handoffId?: string;
 }
 
 /** Where a connection's session traffic is registered, by session id. */
@@ -103,20 +113,19 @@ export class ClientConnection {
   /** Settles once the socket's credentials are known: handed off over HTTP, or to be asked for. */
   private readonly started: Promise<void>;
 
-  /** `handoffId`: the hand-off cookie the socket's handshake carried, if any. */
   constructor(
     private readonly socket: BrowserSocket,
     private readonly parts: GatewayParts,
     private readonly routes: SessionRoutes,
-    handoffId?: string,
+    private readonly arrival: SocketArrival,
   ) {
-    this.log = parts.log.child({ socket: socket.id });
+    this.log = parts.log.child({ socket: socket.id, client: arrival.clientAddress });
     this.outbox = new WorkerOutbox(parts.bus, this.log);
     this.acks = new OutputAcks(parts.settings.flow.lowWaterBytes, () => socket.conn.transport, (offset) => {
       if (this.phase === 'live' && this.sid) this.toWorker({ type: 'ack', sid: this.sid, offset });
     });
     this.listen();
-    this.started = this.start(handoffId);
+    this.started = this.start(arrival.handoffId);
   }
 
   /**
@@ -152,6 +161,7 @@ export class ClientConnection {
         this.socket.emit('prompt', message.prompt);
         return;
       case 'auth-result':
+        this.countLoginOutcome(message.success);
         return message.success ? this.loggedIn() : this.loginFailed(message.message ?? 'Authentication failed');
       case 'output':
         return this.emitOutput(message.data);
@@ -301,6 +311,19 @@ export class ClientConnection {
     const sid = randomUUID();
     const target = { username: credentials.username, host: credentials.host, port: credentials.port ?? settings.ssh.port };
     this.phase = 'placing';
+    const refusal = await this.parts.limits.admitLogin(this.arrival.clientAddress, target).catch((error: Error) => {
+      // The limits are a guard, not a dependency: a Redis hiccup must not stop logins.
+      this.log.warn({ err: error.message }, 'could not check the login limits; admitting');
+      return undefined;
+    });
+    if (this.phase !== 'placing') return;
+    if (refusal) {
+      this.log.warn({ event: 'login-refused', user: target.username, target: `${target.host}:${target.port}`, why: refusal }, 'login refused by a limit');
+      this.parts.metrics.loginFinished(false);
+      this.phase = 'awaiting-auth';
+      this.socket.emit('authentication', { action: 'auth_result', success: false, message: refusal });
+      return;
+    }
     this.sid = sid;
     this.target = target;
     this.resumeToken = newResumeToken();
@@ -453,6 +476,13 @@ export class ClientConnection {
     this.socket.emit('updateUI', { element: 'status', value: 'Connected' });
   }
 
+  /** Feeds the limits: a failure counts against the target, a success as a session from this client. */
+  private countLoginOutcome(success: boolean): void {
+    const { limits } = this.parts;
+    const counted = success ? limits.sessionStarted(this.arrival.clientAddress) : this.target ? limits.loginFailed(this.target) : undefined;
+    counted?.catch((error: Error) => this.log.warn({ err: error.message }, 'could not count the login outcome'));
+  }
+
   /** session:info with the current resume token, which this gateway then forgets. */
   private announceSession(): void {
     const { session } = this.parts.settings;
@@ -506,7 +536,11 @@ export class ClientConnection {
   private disconnected(reason: string): void {
     clearTimeout(this.placementTimer);
     const sid = this.sid;
-    if (!sid) return;
+    if (!sid) {
+      // Also stops a login still being admitted from going ahead.
+      this.phase = 'gone';
+      return;
+    }
     if (this.phase === 'placing') {
       void this.parts.placement.withdraw(sid).catch(() => false);
       void this.parts.store.remove(sid).catch(() => undefined);

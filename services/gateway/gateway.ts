@@ -6,11 +6,13 @@
  * process, on in-memory parts.
  */
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
-import { Server, type ServerOptions } from 'socket.io';
+import { Server, type ServerOptions, type Socket } from 'socket.io';
 import type { Envelope } from '../../shared/bus/bus.js';
 import { isToGateway } from '../../shared/bus/messages.js';
 import { SOCKET_IO_PATH, type ClientToServerEvents, type ServerToClientEvents, type UntrustedEvents } from '../../shared/protocol/events.js';
 import { ClientConnection, type GatewayParts, type SessionRoutes } from './client-connection.js';
+import { clientAddressOf, proxyTrust, type ProxyTrust } from './client-address.js';
+import { eventRateLimit } from './event-rate-limit.js';
 import { expiredHandoffCookie, handoffIdOf } from './http/handoff-cookie.js';
 import { originAllowed } from './origin-policy.js';
 
@@ -34,8 +36,12 @@ export class Gateway implements SessionRoutes {
   private readonly sockets = new Set<ClientConnection>();
   private readonly workerMisses = new Map<string, number>();
   private livenessTimer: NodeJS.Timeout | undefined;
+  private readonly proxyTrust: ProxyTrust;
+  private readonly limitEvents: (socket: Socket) => void;
 
   constructor(private readonly parts: GatewayParts, httpServer: HttpServer, options: GatewayOptions) {
+    this.proxyTrust = proxyTrust(parts.settings.http.trustedProxies);
+    this.limitEvents = eventRateLimit(parts.settings.limits.eventsPerSecond, parts.log);
     this.io = new Server(httpServer, {
       path: SOCKET_IO_PATH,
       // WebSocket only: no long-polling, so no sticky sessions are needed
@@ -73,7 +79,11 @@ export class Gateway implements SessionRoutes {
       for (const connection of this.connections.values()) connection.reattach();
     });
     this.io.on('connection', (socket) => {
-      const connection = new ClientConnection(socket, this.parts, this, handoffIdOf(socket.request.headers.cookie));
+      this.limitEvents(socket);
+      const connection = new ClientConnection(socket, this.parts, this, {
+        clientAddress: clientAddressOf(socket.request, this.proxyTrust),
+        handoffId: handoffIdOf(socket.request.headers.cookie),
+      });
       this.sockets.add(connection);
       socket.once('disconnect', () => this.sockets.delete(connection));
     });

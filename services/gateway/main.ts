@@ -11,6 +11,7 @@ import { BullmqPlacementQueue } from '../../shared/placement/bullmq-placement.js
 import { onShutdownSignal, requireRedisUrl, secretKeys, startProcess } from '../../shared/process/startup.js';
 import { BusMetrics } from '../../shared/metrics/bus-metrics.js';
 import { RedisSessionStore } from '../../shared/session-store/redis-session-store.js';
+import { AbuseLimits } from './abuse-limits.js';
 import { Gateway } from './gateway.js';
 import { loadClientPage } from './http/client-page.js';
 import { createHttpServer } from './http/http-server.js';
@@ -68,6 +69,7 @@ const gateway: Gateway = new Gateway(
     store: new RedisSessionStore(state, keys),
     placement,
     handoff,
+    limits: new AbuseLimits(config.limits, { redis: state, keys }),
     ...secrets,
     log,
     metrics,

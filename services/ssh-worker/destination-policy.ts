@@ -1,25 +1,52 @@
 /**
- * Where a session may connect. The name is resolved here, the resolved
- * address is checked against the allow-list, and the SSH connection is made
- * to that same address: no second lookup, so no DNS-rebinding window.
+ * Where a session may connect: an allowed port, the locked host if there is
+ * one, and an address inside the allowed subnets. The name is resolved here,
+ * the resolved address is checked, and the SSH connection is made to that
+ * same address: no second lookup, so no DNS-rebinding window. Every
+ * spelling of an address (a decimal `2130706433`, `127.1`, `::ffff:7f00:1`)
+ * is judged by what it resolves to.
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { SubnetAllowList } from '../../shared/config/cidr.js';
+import { SubnetAllowList } from '../../shared/config/cidr.js';
+import type { Config } from '../../shared/config/schema.js';
 
 export type Destination = { allowed: true; address: string } | { allowed: false; message: string; reason: 'dns' | 'not-permitted' };
 
-export async function resolveDestination(host: string, allowList: SubnetAllowList): Promise<Destination> {
-  let addresses: string[];
-  if (isIP(host)) {
-    addresses = [host];
-  } else {
-    try {
-      addresses = (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address);
-    } catch {
-      return { allowed: false, message: `Host not found: ${host}`, reason: 'dns' };
-    }
+export class DestinationPolicy {
+  private readonly subnets: SubnetAllowList;
+  private readonly ports: ReadonlySet<number>;
+  private readonly lockedHost: string | undefined;
+
+  constructor(ssh: Pick<Config['ssh'], 'allowedSubnets' | 'allowedPorts' | 'host' | 'hostLock'>) {
+    this.subnets = new SubnetAllowList(ssh.allowedSubnets);
+    this.ports = new Set(ssh.allowedPorts);
+    this.lockedHost = ssh.hostLock ? ssh.host?.toLowerCase() : undefined;
   }
-  const address = addresses.find((candidate) => allowList.allows(candidate));
-  return address ? { allowed: true, address } : { allowed: false, message: `Connection to host ${host} is not permitted`, reason: 'not-permitted' };
+
+  /** No subnet list and no host lock: any host the worker can reach. */
+  get isOpenProxy(): boolean {
+    return this.subnets.isOpen && this.lockedHost === undefined;
+  }
+
+  async resolve(host: string, port: number): Promise<Destination> {
+    if (this.ports.size > 0 && !this.ports.has(port)) {
+      return { allowed: false, message: `Connection to port ${port} is not permitted`, reason: 'not-permitted' };
+    }
+    if (this.lockedHost !== undefined && host.toLowerCase() !== this.lockedHost) {
+      return { allowed: false, message: `This gateway connects only to ${this.lockedHost}`, reason: 'not-permitted' };
+    }
+    let addresses: string[];
+    if (isIP(host)) {
+      addresses = [host];
+    } else {
+      try {
+        addresses = (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address);
+      } catch {
+        return { allowed: false, message: `Host not found: ${host}`, reason: 'dns' };
+      }
+    }
+    const address = addresses.find((candidate) => this.subnets.allows(candidate));
+    return address ? { allowed: true, address } : { allowed: false, message: `Connection to host ${host} is not permitted`, reason: 'not-permitted' };
+  }
 }

@@ -4,14 +4,15 @@
  * alive. The same class runs inside the all-in-one process, on in-memory
  * parts.
  */
-import { SubnetAllowList } from '../../shared/config/cidr.js';
 import type { Bus, Envelope } from '../../shared/bus/bus.js';
 import { isToWorker, type InboxAddress, type ToGateway } from '../../shared/bus/messages.js';
 import type { SealedBox } from '../../shared/crypto/sealed-box.js';
+import type { HostKeyStore } from '../../shared/host-key-store/host-key-store.js';
 import type { Logger } from '../../shared/log/logger.js';
 import type { PlacementConsumer } from '../../shared/placement/placement.js';
 import { credentialsSchema, type SessionJob } from '../../shared/placement/session-job.js';
 import type { SessionStore } from '../../shared/session-store/session-store.js';
+import { DestinationPolicy } from './destination-policy.js';
 import type { WorkerMetrics } from './metrics.js';
 import { SshSession, type SessionSettings } from './ssh-session.js';
 
@@ -25,13 +26,15 @@ export interface SshWorkerParts {
   store: SessionStore;
   placement: PlacementConsumer;
   credentialsBox: SealedBox;
+  /** Trusted SSH host keys: Redis in a cluster, in memory in one process. */
+  hostKeys: HostKeyStore;
   log: Logger;
   metrics: WorkerMetrics;
 }
 
 export class SshWorker {
   private readonly sessions = new Map<string, SshSession>();
-  private readonly allowList: SubnetAllowList;
+  private readonly destinations: DestinationPolicy;
   private heartbeat: NodeJS.Timeout | undefined;
   private accepting = true;
   /** Set while draining: called when the last session ends. */
@@ -39,9 +42,9 @@ export class SshWorker {
   private drainDone: Promise<void> | undefined;
 
   constructor(private readonly parts: SshWorkerParts) {
-    this.allowList = new SubnetAllowList(parts.settings.ssh.allowedSubnets);
-    if (this.allowList.isOpen) {
-      parts.log.warn('WEBSSH2_SSH_ALLOWED_SUBNETS is empty: this worker is an open proxy to any host it can reach');
+    this.destinations = new DestinationPolicy(parts.settings.ssh);
+    if (this.destinations.isOpenProxy) {
+      parts.log.warn('WEBSSH2_SSH_ALLOWED_SUBNETS is empty and no host is locked: this worker is an open proxy to any host it can reach');
     }
   }
 
@@ -143,7 +146,8 @@ export class SshWorker {
       settings,
       bus,
       credentialsBox,
-      allowList: this.allowList,
+      destinations: this.destinations,
+      hostKeys: this.parts.hostKeys,
       log,
       onEnd: (ended, reason) => this.forget(ended, reason),
       countBytes: (direction, bytes) => metrics.countBytes(direction, bytes),

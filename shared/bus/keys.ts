@@ -12,6 +12,11 @@
  *   {p}:fence                string   fencing-token counter (monotonic, never expires)
  *   {p}:handoff:<hash>       string   sealed credentials from an HTTP login route, waiting
  *                                     for the page's socket (TTL, taken once by GETDEL)
+ *   {p}:hostkeys             hash     trusted SSH host keys: field <host>:<port>:<key type>,
+ *                                     value the base64 key (known_hosts seeds it, accepted
+ *                                     prompts add to it; the cluster's trust, never expires)
+ *   {p}:limit:<name>:<key>   string   rate-limiter-flexible counters (login attempts per client
+ *                                     IP, failures per target, sessions per IP; TTL = window)
  *   {p}:bull:sessions:*      BullMQ   the placement queue
  */
 import type { InboxAddress } from './messages.js';
@@ -25,6 +30,9 @@ export interface KeyLayout {
   endedSession(sid: string): string;
   fenceCounter(): string;
   handoff(idHash: string): string;
+  hostKeys(): string;
+  /** rate-limiter-flexible's key prefix for one limit; it appends `:<key>`. */
+  limiterPrefix(name: string): string;
   /** BullMQ's own prefix; it appends `:<queue>:<suffix>` itself. */
   bullPrefix(): string;
 }
@@ -37,6 +45,8 @@ export function keyLayout(prefix: string): KeyLayout {
     endedSession: (sid) => `${prefix}:ended:${sid}`,
     fenceCounter: () => `${prefix}:fence`,
     handoff: (idHash) => `${prefix}:handoff:${idHash}`,
+    hostKeys: () => `${prefix}:hostkeys`,
+    limiterPrefix: (name) => `${prefix}:limit:${name}`,
     bullPrefix: () => `${prefix}:bull`,
   };
 }

@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.js';
 import { spawnService, waitUntilReady, type ServiceProcess } from './processes.js';
-import { startRedis, type RedisHandle } from './redis-server.js';
+import { startRedis, type RedisHandle, type RedisOptions } from './redis-server.js';
 
 export type FleetMode = 'all-in-one' | 'cluster';
 
@@ -23,6 +23,8 @@ export interface FleetOptions {
   workers?: number;
   /** Extra environment for every process (e.g. WEBSSH2_SSH_ALLOWED_SUBNETS). */
   env?: Record<string, string>;
+  /** How the cluster's own redis-server is set up: AUTH, TLS. */
+  redis?: Pick<RedisOptions, 'password' | 'tls'>;
 }
 
 export interface Fleet {
@@ -87,10 +89,12 @@ export async function startFleet(mode: FleetMode, options: FleetOptions = {}): P
       return assemble({ mode, urls: [url], gateways: [server], workers: [], workerUrls: [], redis, prefix: '', respawnGateway: respawn, started, stop });
     }
 
-    redis = await startRedis();
+    redis = await startRedis(options.redis);
     const clusterEnv: Record<string, string> = {
       ...baseEnv,
       REDIS_URL: redis.url,
+      // Node's own way to trust a private CA: no TLS option of ours is needed.
+      ...(redis.caFile && { NODE_EXTRA_CA_CERTS: redis.caFile }),
       WEBSSH2_SESSION_SECRET: randomBytes(32).toString('base64url'),
       FLEET_REDIS_KEY_PREFIX: `t${randomBytes(4).toString('hex')}`,
       ...options.env,

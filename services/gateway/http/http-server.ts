@@ -29,6 +29,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Serv
   const app = Fastify({
     loggerInstance: log,
     disableRequestLogging: true,
+    // request.ip and request.protocol (hence Secure cookies) follow X-Forwarded-* only from these.
+    trustProxy: options.settings.http.trustedProxies.length > 0 ? [...options.settings.http.trustedProxies] : false,
     bodyLimit: BODY_LIMIT_BYTES,
     // Health and metrics stay outside the framework: they must answer even
     // when a route misbehaves, and cost nothing per scrape.

@@ -60,8 +60,13 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRoutesOpti
     reply.header('set-cookie', handoffCookie(id, { maxAgeMs: settings.http.handoffTtlMs, secure: request.protocol === 'https' }));
   };
 
-  app.get('/ssh', (_request, reply) => sendPage(reply, { autoConnect: false, ...headerOf(defaultHeader) }));
-  app.get('/ssh/', (_request, reply) => sendPage(reply, { autoConnect: false, ...headerOf(defaultHeader) }));
+  /** With FLEET_SSH_HOST_LOCK the page offers only the locked host; the worker enforces it either way. */
+  const lockedHost = settings.ssh.hostLock ? settings.ssh.host : undefined;
+  const hostLock = lockedHost ? { connectionMode: 'host-locked' as const, lockedHost, lockedPort: settings.ssh.port } : {};
+  const outsideLock = (host: string) => lockedHost !== undefined && host.toLowerCase() !== lockedHost.toLowerCase();
+
+  app.get('/ssh', (_request, reply) => sendPage(reply, { autoConnect: false, ...hostLock, ...headerOf(defaultHeader) }));
+  app.get('/ssh/', (_request, reply) => sendPage(reply, { autoConnect: false, ...hostLock, ...headerOf(defaultHeader) }));
 
   app.get<{ Params: HostParams }>('/ssh/host/:host', async (request, reply) => {
     const basic = parseBasicAuth(request.headers.authorization);
@@ -80,6 +85,7 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRoutesOpti
     });
     if (!credentials.ok) return fail(reply, 400, `Invalid credentials: ${credentials.problem}`);
     const { host } = credentials.value;
+    if (outsideLock(host)) return fail(reply, 403, `This gateway connects only to ${lockedHost}`);
     await handOff(request, reply, credentials.value, 'basic');
     reply.header('set-cookie', markerCookie(host, port));
     return sendPage(reply, {
@@ -107,6 +113,7 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRoutesOpti
     if (!username || (!password && !form.value.privateKey)) return fail(reply, 400, 'Missing required fields: username and password');
     const host = request.params.host ?? form.value.host ?? query.value.host ?? settings.ssh.host;
     if (!host) return fail(reply, 400, 'Missing required field: host');
+    if (outsideLock(host)) return fail(reply, 403, `This gateway connects only to ${lockedHost}`);
     const port = form.value.port ?? query.value.port ?? settings.ssh.port;
     const term = form.value.sshterm ?? query.value.sshterm;
     const credentials = parseInbound(authenticatePayload, {
