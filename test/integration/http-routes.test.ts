@@ -234,3 +234,13 @@ describe('GET /ssh/reauth', () => {
     expect(await client.waitForEvent('authentication')).toEqual({ action: 'request_auth' });
   });
 });
+
+describe('the Socket.IO handshake', () => {
+  it('refuses a socket opened by a page on a foreign origin, and takes one from an allowed origin', async () => {
+    await expect(ProtocolClient.connect(first(), { extraHeaders: { origin: 'https://evil.example' } })).rejects.toThrow();
+    await expect(ProtocolClient.connect(first(), { extraHeaders: { origin: 'http://127.0.0.1.evil.example:80' } })).rejects.toThrow();
+    const allowed = await ProtocolClient.connect(first(), { extraHeaders: { origin: first() } });
+    clients.push(allowed);
+    expect(await allowed.waitForEvent('authentication')).toEqual({ action: 'request_auth' });
+  });
+});
