@@ -2,12 +2,15 @@
  * Property-based fuzzing (fast-check) of every inbound event against a live
  * cluster gateway: wrong types, missing fields, huge strings, deep nesting,
  * `__proto__` / `constructor` keys, unknown events, events out of order and
- * in bursts. Throughout, the gateway stays up, the fuzzing socket is answered
- * with clear errors, and a healthy session on the same gateway keeps echoing.
+ * in bursts; and of every HTTP route (test/harness/hostile-http.ts): any
+ * method, mangled paths, queries, headers and bodies. Throughout, the
+ * gateway stays up, the fuzzing socket or request is answered with clear
+ * errors, and a healthy session on the same gateway keeps echoing.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFleet, type Fleet } from '../harness/fleet.js';
+import { describeRequest, hostileRequest, sendHostile, type HostileAnswer, type HostileRequest } from '../harness/hostile-http.js';
 import { ProtocolClient } from '../harness/protocol-client.js';
 import { startSshd, type SshdHandle } from '../harness/sshd.js';
 
@@ -37,7 +40,8 @@ describe('hostile input against a live gateway', () => {
   let healthy: ProtocolClient;
   beforeAll(async () => {
     sshd = await startSshd();
-    fleet = await startFleet('cluster', { gateways: 1, workers: 1 });
+    // SSO on and a strict origin list, so the fuzzer reaches the SSO and foreign-origin branches of the login routes.
+    fleet = await startFleet('cluster', { gateways: 1, workers: 1, env: { WEBSSH2_SSO_ENABLED: 'true', WEBSSH2_HTTP_ORIGINS: '127.0.0.1:*' } });
     healthy = await ProtocolClient.connect(fleet.urls[0]!);
     await healthy.openShell({ username: sshd.user, password: sshd.password, host: sshd.host, port: sshd.port });
     await healthy.waitForOutput(/\$ $/m);
@@ -93,5 +97,52 @@ describe('hostile input against a live gateway', () => {
     flooder.socket.emit('data', 'x'.repeat(2 * 1024 * 1024));
     await flooder.waitForEvent('disconnect', () => true, 10_000);
     await expectHealthySessionEchoes();
+  });
+
+  it('answers any HTTP request on any route without a 5xx or an echoed password, and the neighbour keeps working', async () => {
+    const base = fleet.urls[0]!;
+    const page = await (await fetch(`${base}/ssh`)).text();
+    const assets = [...page.matchAll(/(?:src|href)="\/ssh\/assets\/([^"]+)"/g)].map((m) => m[1]!);
+    expect(assets.length).toBeGreaterThan(0);
+    const target = { baseUrl: base, sshHost: sshd.host, sshPort: sshd.port, assets };
+    const answered: Array<{ request: HostileRequest; answer: HostileAnswer }> = [];
+
+    await fc.assert(
+      fc.asyncProperty(hostileRequest(target), async (request) => {
+        const what = describeRequest(request);
+        const answer = await sendHostile(base, request, 10_000); // rejects on a reset connection or no answer
+        expect(answer.status, what).toBeGreaterThanOrEqual(200);
+        expect(answer.status, `${what}\n-> ${answer.body.slice(0, 300)}`).toBeLessThan(500);
+        if (request.method === 'HEAD') expect(answer.body, what).toBe('');
+        // Socket.IO's own errors under its path are `{code, message}`; everything else of ours says `error`.
+        const ours = !request.target.startsWith('/ssh/socket.io/');
+        if (ours && answer.status >= 400 && request.method !== 'HEAD' && /^content-type: application\/json/m.test(answer.headerText)) {
+          expect(typeof (JSON.parse(answer.body) as { error?: unknown }).error, `${what}\n-> ${answer.body.slice(0, 300)}`).toBe('string');
+        }
+        expect(`${answer.headerText}\n${answer.body}`, what).not.toContain(request.password);
+        answered.push({ request, answer });
+      }),
+      { numRuns: 200, interruptAfterTimeLimit: 60_000 },
+    );
+
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect(() => process.kill(fleet.gateways[0]!.pid, 0)).not.toThrow(); // still running
+    await expectHealthySessionEchoes();
+    const logs = fleet.allLogs();
+    expect(logs.filter((line) => /"level":(50|60)/.test(line))).toEqual([]);
+    const passwords = new Set(answered.map(({ request }) => request.password));
+    expect(logs.filter((line) => [...passwords].some((password) => line.includes(password)))).toEqual([]);
+    // The fuzzer reached past the parsers: credentials were handed off, and each kind of refusal was given.
+    const statuses = new Set(answered.map(({ answer }) => answer.status));
+    expect(answered.some(({ answer }) => answer.status === 200 && answer.headerText.includes('set-cookie: wsf_handoff='))).toBe(true);
+    for (const status of [400, 401, 404]) expect(statuses, `status ${status} among ${[...statuses].join(',')}`).toContain(status);
+  }, 120_000);
+
+  // Socket.IO answers only /ssh/socket.io/...; its look-alikes must not be left hanging.
+  it('answers look-alikes of the Socket.IO path instead of holding them open', async () => {
+    for (const path of ['/ssh/socket.io', '/ssh/socket.io.js', '/ssh/socket.iox?EIO=4&transport=websocket']) {
+      const response = await fetch(`${fleet.urls[0]!}${path}`, { redirect: 'manual', signal: AbortSignal.timeout(2000) });
+      expect(response.status, path).toBeLessThan(500);
+    }
   });
 });

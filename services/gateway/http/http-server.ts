@@ -36,7 +36,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Serv
     // when a route misbehaves, and cost nothing per scrape.
     serverFactory: (handler) =>
       createServer((request, response) => {
-        if (request.url?.startsWith(SOCKET_IO_PATH)) return; // Socket.IO answers these.
+        // Socket.IO (engine.io) answers its own path, /ssh/socket.io/ and below.
+        if (request.url?.startsWith(`${SOCKET_IO_PATH}/`)) return;
         if (serveHealth(request, response, probe, registry)) return;
         handler(request, response);
       }),
