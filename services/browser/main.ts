@@ -7,12 +7,13 @@
 import type { Terminal } from '@xterm/xterm';
 import type { Permissions } from '../../shared/protocol/events.js';
 import { readPageConfig } from './config.js';
+import { HostKeyDialog } from './host-key-dialog.js';
 import { LoginForm, type LoginPrefill } from './login-form.js';
 import { Menu } from './menu.js';
 import { runMenuAction, type MenuAction } from './menu-actions.js';
 import { PromptDialog } from './prompt-dialog.js';
 import { SearchBar } from './search-bar.js';
-import { SessionLink, type SessionEnd } from './session-link.js';
+import { SessionLink, type HostKeyNews, type SessionEnd } from './session-link.js';
 import { SessionLog } from './session-log.js';
 import { loadSettings, saveSettings, type TerminalSettings } from './settings.js';
 import { SettingsDialog } from './settings-dialog.js';
@@ -43,11 +44,19 @@ const sessionLog = new SessionLog();
 let permissions: Permissions | undefined;
 /** Where the user last logged in to: the form offers it again when the session ends. */
 let lastTarget: LoginPrefill = { host: config.ssh.host, port: config.ssh.port, username: config.ssh.username, term: config.ssh.sshterm };
+/**
+ * What the server said about the host key during this login. It arrives just
+ * before the login's result, which would wipe it from the status bar, so it
+ * is shown with that result: over the login form on a refusal, in the status
+ * bar once connected.
+ */
+let hostKeyWarning: string | undefined;
 
 const loginForm = new LoginForm(byId('login'), (credentials) => {
   lastTarget = { ...lastTarget, host: credentials.host, port: credentials.port ?? config.ssh.port, username: credentials.username };
   const size = view.fit();
   statusBar.clearMessage();
+  hostKeyWarning = undefined;
   loginForm.setBusy(true);
   link.login({ ...credentials, cols: size.cols, rows: size.rows });
 });
@@ -63,11 +72,14 @@ const link = new SessionLink(
     },
     credentialsWanted(why) {
       promptDialog.dismiss();
+      hostKeyDialog.dismiss();
       loginForm.show(lastTarget, why === 'reauth' ? 'Log in again to start a new session.' : undefined);
     },
     loginFailed(message) {
       promptDialog.dismiss();
-      loginForm.show(lastTarget);
+      hostKeyDialog.dismiss();
+      loginForm.show(lastTarget, hostKeyWarning);
+      hostKeyWarning = undefined;
       loginForm.showError(message);
       statusBar.showMessage(message, 'error');
     },
@@ -75,7 +87,10 @@ const link = new SessionLink(
       loginForm.forgetSecrets();
       loginForm.hide();
       promptDialog.dismiss();
+      hostKeyDialog.dismiss();
       statusBar.clearMessage();
+      if (hostKeyWarning) statusBar.showMessage(hostKeyWarning, 'error');
+      hostKeyWarning = undefined;
       view.reset();
       view.fit();
       view.focus();
@@ -96,6 +111,13 @@ const link = new SessionLink(
     prompt(prompt) {
       promptDialog.show(prompt);
     },
+    hostKeyVerify(request) {
+      hostKeyDialog.show(request);
+    },
+    hostKeyNews(news) {
+      hostKeyWarning = describeHostKeyNews(news);
+      statusBar.showMessage(hostKeyWarning, 'error');
+    },
     updateUi({ element, value }) {
       const text = String(value);
       if (element === 'footer') statusBar.setFooter(text);
@@ -114,6 +136,7 @@ const link = new SessionLink(
     },
     ended(end) {
       promptDialog.dismiss();
+      hostKeyDialog.dismiss();
       const notice = describeEnd(end);
       statusBar.showMessage(notice, end.kind === 'closed' ? 'info' : 'error');
       loginForm.show(lastTarget, notice);
@@ -125,6 +148,7 @@ const link = new SessionLink(
 );
 
 const promptDialog = new PromptDialog(byId('prompt-dialog'), (response) => link.answerPrompt(response));
+const hostKeyDialog = new HostKeyDialog(byId('hostkey-dialog'), (action) => link.answerHostKey(action));
 const searchBar = new SearchBar(byId('search'), view.search, () => view.focus());
 const settingsDialog = new SettingsDialog(byId('settings-dialog'), settings, (changed: TerminalSettings) => {
   settings = changed;
@@ -179,6 +203,22 @@ function describeEnd(end: SessionEnd): string {
       return 'Session taken over by another window';
     case 'resume-failed':
       return `The session could not be resumed: ${end.message}`;
+  }
+}
+
+function describeHostKeyNews(news: HostKeyNews): string {
+  const { host, port, algorithm } = news.detail;
+  switch (news.kind) {
+    case 'mismatch':
+      return (
+        `WARNING: the host key of ${host}:${port} has changed (expected ${news.detail.storedFingerprint}, ` +
+        `got ${news.detail.fingerprint}). Someone may be intercepting the connection, or the server's key was replaced: ` +
+        'the connection was refused. Ask the administrator to confirm the new key.'
+      );
+    case 'rejected':
+      return `${news.detail.reason} (${algorithm} ${news.detail.fingerprint}): the connection was refused.`;
+    case 'alert':
+      return `The host key of ${host}:${port} (${algorithm} ${news.detail.fingerprint}) is not among the trusted keys; connected anyway.`;
   }
 }
 

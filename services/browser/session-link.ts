@@ -15,6 +15,10 @@ import type {
   AuthenticationMessage,
   BinaryFrame,
   ClientToServerEvents,
+  HostKeyInfo,
+  HostKeyMismatch,
+  HostKeyRejected,
+  HostKeyVerifyRequest,
   Permissions,
   PromptMessage,
   ServerToClientEvents,
@@ -22,7 +26,7 @@ import type {
   SessionInfo,
   UpdateUiMessage,
 } from '../../shared/protocol/events.js';
-import type { AuthenticatePayload, ControlAction, PromptResponse, ResizePayload } from '../../shared/protocol/inbound.js';
+import type { AuthenticatePayload, ControlAction, HostKeyVerifyResponse, PromptResponse, ResizePayload } from '../../shared/protocol/inbound.js';
 import { AckThrottle } from './ack-throttle.js';
 import { InputJournal } from './input-journal.js';
 import { OutputOffsets } from './output-offsets.js';
@@ -37,6 +41,12 @@ export type SessionEnd =
   | { kind: 'taken-over' }
   | { kind: 'resume-failed'; message: string };
 
+/** What the server said about the SSH server's host key, short of asking. */
+export type HostKeyNews =
+  | { kind: 'mismatch'; detail: HostKeyMismatch }
+  | { kind: 'rejected'; detail: HostKeyRejected }
+  | { kind: 'alert'; detail: HostKeyInfo };
+
 export interface LinkEvents {
   phase(phase: LinkPhase): void;
   /** The server wants credentials; `reauth` after the user asked to log in again. */
@@ -48,6 +58,10 @@ export interface LinkEvents {
   output(bytes: Uint8Array, rendered: () => void): void;
   execOutput(text: string): void;
   prompt(prompt: PromptMessage): void;
+  /** An unknown host key: the user's answer goes back with `answerHostKey`. */
+  hostKeyVerify(request: HostKeyVerifyRequest): void;
+  /** A refused host key (mismatch, rejected), or an unknown one let through (alert). */
+  hostKeyNews(news: HostKeyNews): void;
   updateUi(update: UpdateUiMessage): void;
   sshError(message: string): void;
   resumed(): void;
@@ -134,6 +148,10 @@ export class SessionLink {
     this.socket?.emit('prompt-response', response);
   }
 
+  answerHostKey(action: HostKeyVerifyResponse['action']): void {
+    this.socket?.emit('hostkey:verify-response', { action });
+  }
+
   control(action: ControlAction): void {
     if (this.phase === 'live') this.socket?.emit('control', action);
   }
@@ -177,6 +195,10 @@ export class SessionLink {
     socket.on('getTerminal', () => this.sendSize());
     socket.on('data', (chunk) => this.data(chunk));
     socket.on('prompt', (prompt) => this.events.prompt(prompt));
+    socket.on('hostkey:verify', (request) => this.events.hostKeyVerify(request));
+    socket.on('hostkey:mismatch', (detail) => this.events.hostKeyNews({ kind: 'mismatch', detail }));
+    socket.on('hostkey:rejected', (detail) => this.events.hostKeyNews({ kind: 'rejected', detail }));
+    socket.on('hostkey:alert', (detail) => this.events.hostKeyNews({ kind: 'alert', detail }));
     socket.on('updateUI', (update) => this.events.updateUi(update));
     socket.on('ssherror', (message) => {
       this.lastSshError = message;

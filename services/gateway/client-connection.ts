@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { Bus } from '../../shared/bus/bus.js';
-import type { InboxAddress, ToGateway, ToWorker } from '../../shared/bus/messages.js';
+import type { HostKeyNotice, InboxAddress, ToGateway, ToWorker } from '../../shared/bus/messages.js';
 import type { Config } from '../../shared/config/schema.js';
 import type { CredentialHandoff } from '../../shared/credential-handoff/credential-handoff.js';
 import type { SealedBox } from '../../shared/crypto/sealed-box.js';
@@ -29,6 +29,7 @@ import {
   controlPayload,
   dataPayload,
   execPayload,
+  hostKeyVerifyResponsePayload,
   promptResponsePayload,
   resizePayload,
   sessionAckPayload,
@@ -92,6 +93,7 @@ interface Target {
 
 const KNOWN_EVENTS = new Set<string>([
   'authenticate', 'terminal', 'data', 'resize', 'control', 'prompt-response', 'exec', 'session:ack', 'session:resume',
+  'hostkey:verify-response',
 ]);
 
 export class ClientConnection {
@@ -99,6 +101,8 @@ export class ClientConnection {
   private sid: string | undefined;
   private target: Target | undefined;
   private pendingPrompt: PromptMessage | undefined;
+  /** The worker asked the client about an unknown host key and waits for the answer. */
+  private hostKeyAsked = false;
   /** Handed to the client once, in `session:info`; only its hash is stored. */
   private resumeToken = '';
   /** The hash of the session's current resume token. */
@@ -160,6 +164,12 @@ export class ClientConnection {
         this.pendingPrompt = message.prompt;
         this.socket.emit('prompt', message.prompt);
         return;
+      case 'hostkey-verify':
+        this.hostKeyAsked = true;
+        this.socket.emit('hostkey:verify', message.request);
+        return;
+      case 'hostkey-notice':
+        return this.relayHostKeyNotice(message.notice);
       case 'auth-result':
         this.countLoginOutcome(message.success);
         return message.success ? this.loggedIn() : this.loginFailed(message.message ?? 'Authentication failed');
@@ -244,6 +254,16 @@ export class ClientConnection {
     const { socket } = this;
     socket.on('authenticate', (raw) => void this.authenticate(raw));
     socket.on('prompt-response', (raw) => this.promptResponse(raw));
+    socket.on('hostkey:verify-response', (raw) => {
+      const parsed = this.parse('hostkey:verify-response', hostKeyVerifyResponsePayload, raw);
+      if (!parsed) return;
+      if (!this.hostKeyAsked || this.phase !== 'logging-in') {
+        socket.emit('ssherror', 'No host key verification is waiting for an answer');
+        return;
+      }
+      this.hostKeyAsked = false;
+      this.toWorker({ type: 'hostkey-response', sid: this.sid!, action: parsed.action });
+    });
     socket.on('terminal', (raw) => {
       const parsed = this.parse('terminal', terminalPayload, raw);
       if (parsed && this.phase === 'live') this.toWorker({ type: 'terminal', sid: this.sid!, cols: parsed.cols, rows: parsed.rows });
@@ -320,6 +340,7 @@ export class ClientConnection {
     if (refusal) {
       this.log.warn({ event: 'login-refused', user: target.username, target: `${target.host}:${target.port}`, why: refusal }, 'login refused by a limit');
       this.parts.metrics.loginFinished(false);
+      this.parts.metrics.limitHit('login');
       this.phase = 'awaiting-auth';
       this.socket.emit('authentication', { action: 'auth_result', success: false, message: refusal });
       return;
@@ -462,6 +483,20 @@ export class ClientConnection {
     this.toWorker({ type: 'prompt-response', sid: this.sid!, promptId: prompt.id, sealedAnswers });
   }
 
+  /** The worker's word on the host key, as WebSSH2's `hostkey:*` events. */
+  private relayHostKeyNotice(notice: HostKeyNotice): void {
+    switch (notice.event) {
+      case 'hostkey:verified':
+        return void this.socket.emit(notice.event, notice.payload);
+      case 'hostkey:mismatch':
+        return void this.socket.emit(notice.event, notice.payload);
+      case 'hostkey:alert':
+        return void this.socket.emit(notice.event, notice.payload);
+      case 'hostkey:rejected':
+        return void this.socket.emit(notice.event, notice.payload);
+    }
+  }
+
   private loggedIn(): void {
     const { settings } = this.parts;
     const target = this.target!;
@@ -562,6 +597,7 @@ export class ClientConnection {
     this.outbox.reset();
     this.sid = undefined;
     this.pendingPrompt = undefined;
+    this.hostKeyAsked = false;
     this.replacedTokenHash = undefined;
     this.acks.restart(0);
   }

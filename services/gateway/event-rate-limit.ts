@@ -7,8 +7,9 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Event, Socket } from 'socket.io';
 import type { Logger } from '../../shared/log/logger.js';
+import type { GatewayMetrics } from './metrics.js';
 
-export function eventRateLimit(eventsPerSecond: number, log: Logger): (socket: Socket) => void {
+export function eventRateLimit(eventsPerSecond: number, log: Logger, metrics: Pick<GatewayMetrics, 'limitHit'>): (socket: Socket) => void {
   const limiter = new RateLimiterMemory({ points: eventsPerSecond, duration: 1, keyPrefix: 'socket-events' });
   return (socket) => {
     let warned = false;
@@ -21,11 +22,13 @@ export function eventRateLimit(eventsPerSecond: number, log: Logger): (socket: S
         (rejection: unknown) => {
           if (!(rejection instanceof RateLimiterRes)) return next();
           if (rejection.consumedPoints >= 2 * eventsPerSecond) {
+            metrics.limitHit('events-closed');
             log.warn({ socket: socket.id, event: packet[0] }, 'socket closed: event flood');
             socket.emit('ssherror', 'Too many events: connection closed');
             socket.disconnect(true);
           } else if (!warned) {
             warned = true;
+            metrics.limitHit('events-dropped');
             log.warn({ socket: socket.id, event: packet[0] }, 'events dropped: over the per-socket rate');
             socket.emit('ssherror', `Too many events (over ${eventsPerSecond} per second); some were dropped`);
           }

@@ -41,7 +41,7 @@ export class Gateway implements SessionRoutes {
 
   constructor(private readonly parts: GatewayParts, httpServer: HttpServer, options: GatewayOptions) {
     this.proxyTrust = proxyTrust(parts.settings.http.trustedProxies);
-    this.limitEvents = eventRateLimit(parts.settings.limits.eventsPerSecond, parts.log);
+    this.limitEvents = eventRateLimit(parts.settings.limits.eventsPerSecond, parts.log, parts.metrics);
     this.io = new Server(httpServer, {
       path: SOCKET_IO_PATH,
       // WebSocket only: no long-polling, so no sticky sessions are needed

@@ -17,6 +17,7 @@ export class GatewayMetrics {
   private readonly logins: Counter<'outcome'>;
   private readonly resumes: Counter<'outcome'>;
   private readonly outputBytes: Counter;
+  private readonly limitRefusals: Counter<'limit'>;
 
   constructor(
     registry: Registry,
@@ -37,10 +38,20 @@ export class GatewayMetrics {
     this.logins = new Counter({ name: 'webssh_fleet_logins_total', help: 'Login results sent to browsers', labelNames: ['outcome'], registers });
     this.resumes = new Counter({ name: 'webssh_fleet_resumes_total', help: 'Resume attempts by outcome', labelNames: ['outcome'], registers });
     this.outputBytes = new Counter({ name: 'webssh_fleet_gateway_output_bytes_total', help: 'Shell output bytes sent to browsers', registers });
+    this.limitRefusals = new Counter({
+      name: 'webssh_fleet_limit_refusals_total',
+      help: 'Logins refused by an abuse limit, and sockets that went over the event rate (dropped or closed)',
+      labelNames: ['limit'],
+      registers,
+    });
   }
 
   loginFinished(success: boolean): void {
     this.logins.inc({ outcome: success ? 'success' : 'failure' });
+  }
+
+  limitHit(limit: 'login' | 'events-dropped' | 'events-closed'): void {
+    this.limitRefusals.inc({ limit });
   }
 
   resumeFinished(outcome: 'resumed' | ResumeFailureReason): void {

@@ -20,6 +20,12 @@ export type LoginFailureReason =
   | 'not-permitted'
   | 'cancelled'
   | 'prompt-timeout'
+  /** The server's host key differs from the trusted one. */
+  | 'host-key-changed'
+  /** An unknown host key, refused by policy (unknownKeyAction: reject). */
+  | 'host-key-unknown'
+  /** An unknown host key the user did not accept. */
+  | 'host-key-rejected'
   | 'other';
 
 export function connectFailureReason(error: Ssh2Error): LoginFailureReason {

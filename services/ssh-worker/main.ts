@@ -6,9 +6,11 @@ import { connectRedis } from '../../shared/bus/redis-connection.js';
 import { RedisBus } from '../../shared/bus/redis-bus.js';
 import { BullmqPlacementConsumer } from '../../shared/placement/bullmq-placement.js';
 import { onShutdownSignal, requireRedisUrl, secretKeys, startProcess } from '../../shared/process/startup.js';
+import { RedisHostKeyStore } from '../../shared/host-key-store/redis-host-key-store.js';
 import { BusMetrics } from '../../shared/metrics/bus-metrics.js';
 import { createHealthServer } from '../../shared/process/health-endpoints.js';
 import { RedisSessionStore } from '../../shared/session-store/redis-session-store.js';
+import { seedHostKeys } from './host-key-seed.js';
 import { WorkerMetrics } from './metrics.js';
 import { SshWorker } from './worker.js';
 
@@ -39,6 +41,8 @@ bus.on('error', (error, context) => {
 await bus.open();
 
 const metrics = new WorkerMetrics(registry, busMetrics, { sessions: () => worker.sessionCount, draining: () => worker.draining });
+const hostKeys = new RedisHostKeyStore(state, keys);
+await seedHostKeys(hostKeys, config.ssh.hostKeyVerification, log);
 const worker: SshWorker = new SshWorker({
   settings: config,
   bus,
@@ -50,6 +54,7 @@ const worker: SshWorker = new SshWorker({
     onError: (error, context) => log.warn({ err: error.message, context }, 'placement error'),
   }),
   credentialsBox: secretKeys(config.session.secret).credentialsBox,
+  hostKeys,
   log,
   metrics,
 });

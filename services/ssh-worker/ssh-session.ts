@@ -9,19 +9,21 @@ import { Client, type ClientChannel, type ConnectConfig, type KeyboardInteractiv
 import { z } from 'zod';
 import type { Bus } from '../../shared/bus/bus.js';
 import type { InboxAddress, ToGateway, ToWorker } from '../../shared/bus/messages.js';
-import type { SubnetAllowList } from '../../shared/config/cidr.js';
 import type { Config } from '../../shared/config/schema.js';
 import type { SealedBox } from '../../shared/crypto/sealed-box.js';
 import type { Logger } from '../../shared/log/logger.js';
+import type { HostKeyStore } from '../../shared/host-key-store/host-key-store.js';
 import type { Credentials, SessionJob } from '../../shared/placement/session-job.js';
-import type { UpdateUiMessage } from '../../shared/protocol/events.js';
+import type { HostKeyVerifyRequest, UpdateUiMessage } from '../../shared/protocol/events.js';
 import type { ExecPayload } from '../../shared/protocol/inbound.js';
 import type { Lease, NewSession } from '../../shared/session-store/session-store.js';
 import { connectFailureReason, describeConnectError, loginTimeoutMessage, type LoginFailureReason } from './connect-errors.js';
-import { resolveDestination } from './destination-policy.js';
+import type { DestinationPolicy } from './destination-policy.js';
+import { HostKeyVerifier, type HostKeyAnswer, type HostKeyVerdict } from './host-key-verifier.js';
 import { autoAnswer, toPromptMessage } from './keyboard-interactive.js';
 import { LoginDeadline } from './login-deadline.js';
 import { OutputRelay } from './output-relay.js';
+import { SessionTimeouts } from './session-timeouts.js';
 
 export type SessionSettings = Pick<Config, 'ssh' | 'options' | 'flow' | 'session'>;
 
@@ -32,7 +34,9 @@ export interface SshSessionContext {
   bus: Bus<ToGateway>;
   /** Opens what the gateway sealed for this session (prompt answers). */
   credentialsBox: SealedBox;
-  allowList: SubnetAllowList;
+  destinations: DestinationPolicy;
+  /** The cluster's trusted host keys (used when host key verification is on). */
+  hostKeys: HostKeyStore;
   log: Logger;
   /** Called once, when the session has ended for any reason. */
   onEnd: (session: SshSession, reason: string) => void;
@@ -51,6 +55,11 @@ interface PendingPrompt {
   timer: NodeJS.Timeout;
 }
 
+interface PendingHostKeyPrompt {
+  answer: (answer: HostKeyAnswer) => void;
+  timer: NodeJS.Timeout;
+}
+
 export class SshSession {
   readonly sid: string;
   readonly lease: Lease;
@@ -63,10 +72,12 @@ export class SshSession {
   /** Input typed while the shell channel was opening, written once it is open. */
   private earlyInput: Buffer[] = [];
   private relay: OutputRelay | undefined;
+  private timeouts: SessionTimeouts | undefined;
   private size: { cols: number; rows: number };
   private inputBytes = 0;
   private replayPassword: string | undefined;
   private pendingPrompt: PendingPrompt | undefined;
+  private pendingHostKey: PendingHostKeyPrompt | undefined;
   private exit: { code?: number; signal?: string } = {};
   private detachTimer: NodeJS.Timeout | undefined;
   private loggedIn = false;
@@ -90,9 +101,9 @@ export class SshSession {
    * undefined once logged in, or why the login failed (the session has ended).
    */
   async login(credentials: Credentials): Promise<LoginOutcome> {
-    const { job, settings, allowList } = this.context;
+    const { job, settings, destinations } = this.context;
     const target = { host: job.host, port: job.port };
-    const destination = await resolveDestination(job.host, allowList);
+    const destination = await destinations.resolve(job.host, job.port);
     if (!destination.allowed) {
       this.failLogin(destination.message, destination.reason);
       return destination.reason;
@@ -114,7 +125,10 @@ export class SshSession {
         }
         resolve(failure?.reason);
       };
-      const fail = (error: Error) => settle({ message: describeConnectError(error, target), reason: connectFailureReason(error) });
+      /** Why the host key was refused: ssh2 then reports only "Host denied". */
+      let hostKeyRefusal: { message: string; reason: LoginFailureReason } | undefined;
+      const fail = (error: Error) =>
+        settle(hostKeyRefusal ?? { message: describeConnectError(error, target), reason: connectFailureReason(error) });
       const deadline = new LoginDeadline(settings.ssh.readyTimeoutMs, () =>
         settle({ message: loginTimeoutMessage(target, settings.ssh.readyTimeoutMs), reason: 'timeout' }),
       );
@@ -154,12 +168,38 @@ export class SshSession {
         keepaliveInterval: settings.ssh.keepaliveIntervalMs,
         keepaliveCountMax: settings.ssh.keepaliveCountMax,
       };
-      try {
-        this.client.connect(connectConfig);
-      } catch (error) {
-        // ssh2 throws synchronously for keys it cannot parse.
-        fail(error as Error);
-      }
+      const connect = () => {
+        try {
+          this.client.connect(connectConfig);
+        } catch (error) {
+          // ssh2 throws synchronously for keys it cannot parse.
+          fail(error as Error);
+        }
+      };
+      if (!settings.ssh.hostKeyVerification.enabled) return connect();
+      // The trusted keys are read before connecting (within the login
+      // deadline); the server's key is judged during key exchange, before
+      // any credential is sent.
+      const policy = { unknownKeyAction: settings.ssh.hostKeyVerification.unknownKeyAction, promptTimeoutMs: settings.ssh.promptTimeoutMs };
+      HostKeyVerifier.forTarget(this.context.hostKeys, target, policy).then(
+        (verifier) => {
+          if (settled) return;
+          const serverHostKey = verifier.serverHostKeyAlgorithms();
+          if (serverHostKey) {
+            connectConfig.algorithms = { ...connectConfig.algorithms, serverHostKey: serverHostKey as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] };
+          }
+          connectConfig.hostVerifier = (key: Buffer, verify: (valid: boolean) => void) => {
+            void this.verifyHostKey(verifier, key, deadline).then((verdict) => {
+              // The login already ended (deadline, client gone): nothing to resume.
+              if (settled) return;
+              if (!verdict.accepted) hostKeyRefusal = verdict;
+              verify(verdict.accepted);
+            });
+          };
+          connect();
+        },
+        (error: Error) => settle({ message: `Host key verification failed: the trusted keys could not be read (${error.message})`, reason: 'other' }),
+      );
     });
   }
 
@@ -178,6 +218,9 @@ export class SshSession {
     switch (message.type) {
       case 'prompt-response':
         return this.answerPrompt(message.promptId, message.sealedAnswers);
+      case 'hostkey-response':
+        this.pendingHostKey?.answer(message.action);
+        return;
       case 'terminal':
         return this.openShell(message.cols, message.rows);
       case 'input':
@@ -216,7 +259,9 @@ export class SshSession {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.detachTimer);
+    this.timeouts?.stop();
     if (this.pendingPrompt) clearTimeout(this.pendingPrompt.timer);
+    if (this.pendingHostKey) clearTimeout(this.pendingHostKey.timer);
     this.relay?.flush();
     if (notifyGateway && this.loggedIn) {
       this.post({ type: 'closed', sid: this.sid, reason, exitCode: this.exit.code, signal: this.exit.signal });
@@ -268,6 +313,33 @@ export class SshSession {
     this.post({ type: 'prompt', sid: this.sid, prompt });
   }
 
+  /** Judges the server's host key; the user's time on a prompt does not count against the login deadline. */
+  private async verifyHostKey(verifier: HostKeyVerifier, key: Buffer, deadline: LoginDeadline): Promise<HostKeyVerdict> {
+    const verdict = await verifier
+      .verify(key, {
+        notify: (notice) => this.post({ type: 'hostkey-notice', sid: this.sid, notice }),
+        ask: (request) => this.askHostKey(request, deadline),
+      })
+      .catch((error: Error): HostKeyVerdict => ({ accepted: false, message: `Host key verification failed: ${error.message}`, reason: 'other' }));
+    this.log.info({ event: 'host-key-checked', accepted: verdict.accepted, ...(!verdict.accepted && { reason: verdict.reason }) }, 'host key checked');
+    return verdict;
+  }
+
+  private askHostKey(request: HostKeyVerifyRequest, deadline: LoginDeadline): Promise<HostKeyAnswer> {
+    deadline.suspend();
+    return new Promise<HostKeyAnswer>((resolve) => {
+      const answer = (given: HostKeyAnswer) => {
+        clearTimeout(timer);
+        this.pendingHostKey = undefined;
+        deadline.resume();
+        resolve(given);
+      };
+      const timer = setTimeout(() => answer('timeout'), this.context.settings.ssh.promptTimeoutMs);
+      this.pendingHostKey = { answer, timer };
+      this.post({ type: 'hostkey-verify', sid: this.sid, request });
+    });
+  }
+
   private answerPrompt(promptId: string, sealedAnswers: string | null): void {
     const pending = this.pendingPrompt;
     if (!pending || pending.id !== promptId) return;
@@ -308,10 +380,17 @@ export class SshSession {
         { highWaterBytes: settings.flow.highWaterBytes, lowWaterBytes: settings.flow.lowWaterBytes, replayBytes: settings.session.replayBytes },
       );
       this.relay = relay;
+      const timeouts = new SessionTimeouts(settings.session, (message) => {
+        this.post({ type: 'ssherror', sid: this.sid, message });
+        this.end(message, true);
+      });
+      this.timeouts = timeouts;
+      timeouts.start();
       // A size that changed while the shell was opening.
       if (this.size.cols !== cols || this.size.rows !== rows) stream.setWindow(this.size.rows, this.size.cols, 0, 0);
       const output = (chunk: Buffer) => {
         this.context.countBytes('out', chunk.length);
+        timeouts.activity();
         relay.push(chunk);
       };
       stream.on('data', output);
@@ -328,6 +407,7 @@ export class SshSession {
     if (this.shell) {
       this.inputBytes += data.length;
       this.context.countBytes('in', data.length);
+      this.timeouts?.activity();
       this.shell.write(data);
     } else if (this.shellRequested && this.earlyInput.length < MAX_EARLY_INPUT_CHUNKS) {
       this.earlyInput.push(data);

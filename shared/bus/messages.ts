@@ -6,8 +6,25 @@
  * Terminal bytes travel as raw Buffers in both directions: no base64, no JSON.
  */
 import { z } from 'zod';
-import type { ExecDataMessage, ExecExitMessage, PromptMessage, UpdateUiMessage } from '../protocol/events.js';
-import type { ExecPayload } from '../protocol/inbound.js';
+import type {
+  ExecDataMessage,
+  ExecExitMessage,
+  HostKeyInfo,
+  HostKeyMismatch,
+  HostKeyRejected,
+  HostKeyVerified,
+  HostKeyVerifyRequest,
+  PromptMessage,
+  UpdateUiMessage,
+} from '../protocol/events.js';
+import type { ExecPayload, HostKeyVerifyResponse } from '../protocol/inbound.js';
+
+/** What the worker tells the client about the host key, as the browser event it becomes. */
+export type HostKeyNotice =
+  | { event: 'hostkey:verified'; payload: HostKeyVerified }
+  | { event: 'hostkey:mismatch'; payload: HostKeyMismatch }
+  | { event: 'hostkey:alert'; payload: HostKeyInfo }
+  | { event: 'hostkey:rejected'; payload: HostKeyRejected };
 
 /** Where a message is delivered: one inbox per gateway and one per worker. */
 export type InboxAddress = `gw:${string}` | `worker:${string}`;
@@ -24,6 +41,8 @@ export type ToWorker =
    * null when the user abandoned the round.
    */
   | { type: 'prompt-response'; sid: string; promptId: string; sealedAnswers: string | null }
+  /** The user's answer to `hostkey-verify`. */
+  | { type: 'hostkey-response'; sid: string; action: HostKeyVerifyResponse['action'] }
   | { type: 'exec'; sid: string; request: ExecPayload }
   | { type: 'replay-credentials'; sid: string }
   /**
@@ -41,6 +60,9 @@ export type ToGateway =
   /** A worker took the session; send its traffic to `worker`. */
   | { type: 'claimed'; sid: string; worker: InboxAddress; fence: number }
   | { type: 'prompt'; sid: string; prompt: PromptMessage }
+  /** The SSH server presented a key the trust store does not know: ask the user. */
+  | { type: 'hostkey-verify'; sid: string; request: HostKeyVerifyRequest }
+  | { type: 'hostkey-notice'; sid: string; notice: HostKeyNotice }
   | { type: 'auth-result'; sid: string; success: boolean; message?: string }
   /** Shell output starting at byte `offset` of the session's output stream. */
   | { type: 'output'; sid: string; offset: number; data: Buffer }
@@ -58,7 +80,7 @@ export type ToGateway =
 export type BusMessage = ToWorker | ToGateway;
 
 const TO_WORKER_TYPES: ReadonlySet<string> = new Set<ToWorker['type']>([
-  'terminal', 'input', 'resize', 'ack', 'prompt-response', 'exec', 'replay-credentials', 'attach', 'detach', 'close',
+  'terminal', 'input', 'resize', 'ack', 'prompt-response', 'hostkey-response', 'exec', 'replay-credentials', 'attach', 'detach', 'close',
 ]);
 
 /** Inboxes are typed by who reads them; a message of the other direction is a routing bug. */
@@ -76,6 +98,7 @@ export const BINARY_TYPES = new Set<BusMessage['type']>(['input', 'output']);
 const sid = z.string().min(1).max(128);
 const dims = { cols: z.number().int().min(1), rows: z.number().int().min(1) };
 const inbox = z.string().regex(/^(gw|worker):[A-Za-z0-9._-]+$/) as z.ZodType<InboxAddress>;
+const hostKeyInfo = { host: z.string(), port: z.number().int(), algorithm: z.string(), fingerprint: z.string() };
 
 /**
  * Schemas for the JSON-bodied variants. A process only trusts messages from
@@ -88,6 +111,7 @@ export const jsonBodySchemas = {
   resize: z.object({ sid, ...dims }),
   ack: z.object({ sid, offset: z.number().int().min(0) }),
   'prompt-response': z.object({ sid, promptId: z.string(), sealedAnswers: z.string().nullable() }),
+  'hostkey-response': z.object({ sid, action: z.enum(['accept', 'trusted', 'reject']) }),
   exec: z.object({
     sid,
     request: z.object({
@@ -120,6 +144,19 @@ export const jsonBodySchemas = {
       ),
       autoFocus: z.boolean(),
     }),
+  }),
+  'hostkey-verify': z.object({ sid, request: z.object({ ...hostKeyInfo, key: z.string() }) }),
+  'hostkey-notice': z.object({
+    sid,
+    notice: z.discriminatedUnion('event', [
+      z.object({ event: z.literal('hostkey:verified'), payload: z.object({ ...hostKeyInfo, source: z.enum(['server', 'client']) }) }),
+      z.object({
+        event: z.literal('hostkey:mismatch'),
+        payload: z.object({ ...hostKeyInfo, presentedFingerprint: z.string(), storedFingerprint: z.string(), source: z.literal('server') }),
+      }),
+      z.object({ event: z.literal('hostkey:alert'), payload: z.object(hostKeyInfo) }),
+      z.object({ event: z.literal('hostkey:rejected'), payload: z.object({ ...hostKeyInfo, reason: z.string() }) }),
+    ]),
   }),
   'auth-result': z.object({ sid, success: z.boolean(), message: z.string().optional() }),
   'exec-data': z.object({ sid, message: z.object({ type: z.enum(['stdout', 'stderr']), data: z.string() }) }),

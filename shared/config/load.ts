@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { configSchema, type Config } from './schema.js';
 
-type Kind = 'string' | 'int' | 'bool' | 'list';
+type Kind = 'string' | 'int' | 'bool' | 'list' | 'int-list';
 
 /**
  * Every environment variable the system reads, and where it lands. WebSSH2's
@@ -31,8 +31,13 @@ export const ENVIRONMENT_VARIABLES = {
   WEBSSH2_SSH_KEEPALIVE_INTERVAL: { path: 'ssh.keepaliveIntervalMs', kind: 'int' },
   WEBSSH2_SSH_KEEPALIVE_COUNT_MAX: { path: 'ssh.keepaliveCountMax', kind: 'int' },
   WEBSSH2_SSH_ALLOWED_SUBNETS: { path: 'ssh.allowedSubnets', kind: 'list' },
+  FLEET_SSH_ALLOWED_PORTS: { path: 'ssh.allowedPorts', kind: 'int-list' },
+  FLEET_SSH_HOST_LOCK: { path: 'ssh.hostLock', kind: 'bool' },
   WEBSSH2_SSH_ALWAYS_SEND_KEYBOARD_INTERACTIVE: { path: 'ssh.alwaysSendKeyboardInteractivePrompts', kind: 'bool' },
   WEBSSH2_SSH_PROMPT_TIMEOUT: { path: 'ssh.promptTimeoutMs', kind: 'int' },
+  WEBSSH2_SSH_HOSTKEY_ENABLED: { path: 'ssh.hostKeyVerification.enabled', kind: 'bool' },
+  WEBSSH2_SSH_HOSTKEY_UNKNOWN_ACTION: { path: 'ssh.hostKeyVerification.unknownKeyAction', kind: 'string' },
+  FLEET_SSH_KNOWN_HOSTS: { path: 'ssh.hostKeyVerification.knownHostsFile', kind: 'string' },
   WEBSSH2_OPTIONS_ALLOW_REPLAY: { path: 'options.allowReplay', kind: 'bool' },
   WEBSSH2_OPTIONS_REPLAY_CRLF: { path: 'options.replayCrlf', kind: 'bool' },
   WEBSSH2_OPTIONS_ALLOW_REAUTH: { path: 'options.allowReauth', kind: 'bool' },
@@ -41,6 +46,15 @@ export const ENVIRONMENT_VARIABLES = {
   WEBSSH2_SESSION_SECRET: { path: 'session.secret', kind: 'string' },
   FLEET_HANDOFF_TTL_MS: { path: 'http.handoffTtlMs', kind: 'int' },
   FLEET_CLIENT_DIR: { path: 'http.clientDir', kind: 'string' },
+  FLEET_TRUSTED_PROXIES: { path: 'http.trustedProxies', kind: 'list' },
+  FLEET_LIMIT_LOGINS_PER_IP: { path: 'limits.loginsPerIp', kind: 'int' },
+  FLEET_LIMIT_LOGIN_FAILURES_PER_TARGET: { path: 'limits.loginFailuresPerTarget', kind: 'int' },
+  FLEET_LIMIT_LOGIN_WINDOW_MS: { path: 'limits.loginWindowMs', kind: 'int' },
+  FLEET_LIMIT_SESSIONS_PER_IP: { path: 'limits.sessionsPerIp', kind: 'int' },
+  FLEET_LIMIT_SESSION_WINDOW_MS: { path: 'limits.sessionWindowMs', kind: 'int' },
+  FLEET_LIMIT_EVENTS_PER_SECOND: { path: 'limits.eventsPerSecond', kind: 'int' },
+  FLEET_IDLE_TIMEOUT_MS: { path: 'session.idleTimeoutMs', kind: 'int' },
+  FLEET_MAX_SESSION_DURATION_MS: { path: 'session.maxDurationMs', kind: 'int' },
   FLEET_DETACH_TIMEOUT_MS: { path: 'session.detachTimeoutMs', kind: 'int' },
   FLEET_REPLAY_BYTES: { path: 'session.replayBytes', kind: 'int' },
   FLEET_FLOW_HIGH_WATER_BYTES: { path: 'flow.highWaterBytes', kind: 'int' },
@@ -120,8 +134,17 @@ function convert(name: string, raw: string, kind: Kind): unknown {
       throw new ConfigError(`${name}: "${raw}" is not a boolean (true/false)`);
     }
     case 'list':
-      return raw.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+      return listItems(raw);
+    case 'int-list':
+      return listItems(raw).map((item) => {
+        if (!/^\d+$/.test(item)) throw new ConfigError(`${name}: "${item}" is not a whole number`);
+        return Number(item);
+      });
   }
+}
+
+function listItems(raw: string): string[] {
+  return raw.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

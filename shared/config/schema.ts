@@ -9,6 +9,9 @@ import { parseCidr } from './cidr.js';
 
 const port = z.number().int().min(1).max(65_535);
 const positiveMs = z.number().int().min(1);
+/** A duration where 0 switches the feature off. */
+const msOrOff = z.number().int().min(0);
+const count = z.number().int().min(1);
 const bytes = z.number().int().min(1);
 const httpHeaderName = z.string().regex(/^[A-Za-z0-9-]{1,64}$/).transform((name) => name.toLowerCase());
 
@@ -37,6 +40,22 @@ export const configSchema = z
          * (e.g. the webssh2_client package's `client/public`).
          */
         clientDir: z.string().min(1).optional(),
+        /** Peers (CIDR) whose X-Forwarded-For / -Proto are believed; empty: none. */
+        trustedProxies: cidrList.default([]),
+      })
+      .prefault({}),
+    limits: z
+      .object({
+        /** Logins a client IP may start per window (many users may share a NAT's address). */
+        loginsPerIp: count.default(100),
+        /** Failed logins to one user@host:port, from anywhere, before it is locked for the window. */
+        loginFailuresPerTarget: count.default(10),
+        loginWindowMs: positiveMs.default(5 * 60_000),
+        /** New sessions a client IP may open per window. */
+        sessionsPerIp: count.default(100),
+        sessionWindowMs: positiveMs.default(60_000),
+        /** Inbound Socket.IO events per second per socket; beyond, events are dropped, at twice that the socket is closed. */
+        eventsPerSecond: count.default(1000),
       })
       .prefault({}),
     header: z
@@ -74,9 +93,23 @@ export const configSchema = z
         keepaliveCountMax: z.number().int().min(1).default(10),
         /** Empty means any destination: an open proxy. */
         allowedSubnets: cidrList.default([]),
+        /** Empty means any port. */
+        allowedPorts: z.array(port).default([]),
+        /** Every session goes to `host`, whatever the client asks for. */
+        hostLock: z.boolean().default(false),
         alwaysSendKeyboardInteractivePrompts: z.boolean().default(false),
         /** How long a forwarded keyboard-interactive round may wait for the user. */
         promptTimeoutMs: positiveMs.default(120_000),
+        hostKeyVerification: z
+          .object({
+            /** WebSSH2's default: off, so any host key is accepted (and so is a man in the middle). */
+            enabled: z.boolean().default(false),
+            /** A key the trust store does not know: ask the user (trusted cluster-wide on accept), tell them, or refuse. */
+            unknownKeyAction: z.enum(['prompt', 'alert', 'reject']).default('prompt'),
+            /** An OpenSSH known_hosts file that seeds the trust store when a worker starts. */
+            knownHostsFile: z.string().min(1).optional(),
+          })
+          .prefault({}),
       })
       .prefault({}),
     options: z
@@ -95,6 +128,10 @@ export const configSchema = z
         /** Cluster secret: derives the keys that seal credentials and hash resume tokens. */
         secret: z.string().min(32, 'must be at least 32 characters').optional(),
         detachTimeoutMs: positiveMs.default(5 * 60_000),
+        /** A session with no input and no output for this long is closed. */
+        idleTimeoutMs: msOrOff.default(60 * 60_000),
+        /** A session is closed this long after it started, whatever it is doing. */
+        maxDurationMs: msOrOff.default(0),
         replayBytes: bytes.min(64 * 1024).default(2 * 1024 * 1024),
       })
       .prefault({}),
@@ -139,6 +176,9 @@ export const configSchema = z
   .superRefine((config, ctx) => {
     if (config.flow.lowWaterBytes >= config.flow.highWaterBytes) {
       ctx.addIssue({ code: 'custom', path: ['flow', 'lowWaterBytes'], message: 'must be below flow.highWaterBytes' });
+    }
+    if (config.ssh.hostLock && !config.ssh.host) {
+      ctx.addIssue({ code: 'custom', path: ['ssh', 'hostLock'], message: 'needs ssh.host (WEBSSH2_SSH_HOST): the host sessions are locked to' });
     }
     if (config.session.replayBytes < config.flow.highWaterBytes) {
       ctx.addIssue({ code: 'custom', path: ['session', 'replayBytes'], message: 'must be at least flow.highWaterBytes, or a resume could find its bytes gone' });

@@ -6,6 +6,7 @@
  */
 import type {
   AuthenticatePayload,
+  HostKeyVerifyResponse,
   PromptResponse,
   ControlAction,
   ExecPayload,
@@ -95,6 +96,42 @@ export interface SessionClosed {
   signal?: string;
 }
 
+/**
+ * Host key verification, as WebSSH2 names and shapes it (its README, "Socket
+ * Protocol Reference"), so its stock client shows our prompts and warnings.
+ * `fingerprint` is OpenSSH's `SHA256:...`; `algorithm` is the key's type.
+ */
+export interface HostKeyInfo {
+  host: string;
+  port: number;
+  algorithm: string;
+  fingerprint: string;
+}
+
+/** An unknown key: accept or reject it with `hostkey:verify-response`. */
+export interface HostKeyVerifyRequest extends HostKeyInfo {
+  /** The key blob, base64 (what known_hosts holds). */
+  key: string;
+}
+
+export interface HostKeyVerified extends HostKeyInfo {
+  /** `server`: the cluster's trust store knew the key; `client`: the user accepted it. */
+  source: 'server' | 'client';
+}
+
+/** The key differs from the trusted one: the connection is refused. */
+export interface HostKeyMismatch extends HostKeyInfo {
+  /** Equal to `fingerprint` (the stock client reads that name, WebSSH2's server sends this one). */
+  presentedFingerprint: string;
+  storedFingerprint: string;
+  source: 'server';
+}
+
+/** An unknown key refused by policy (`unknownKeyAction: reject`). */
+export interface HostKeyRejected extends HostKeyInfo {
+  reason: string;
+}
+
 export interface ServerToClientEvents {
   authentication: (message: AuthenticationMessage) => void;
   permissions: (permissions: Permissions) => void;
@@ -111,6 +148,12 @@ export interface ServerToClientEvents {
   'session:resume-failed': (failure: { reason: ResumeFailureReason; message: string }) => void;
   'session:detached': (detached: { reason: DetachReason }) => void;
   'session:closed': (closed: SessionClosed) => void;
+  'hostkey:verify': (request: HostKeyVerifyRequest) => void;
+  'hostkey:verified': (verified: HostKeyVerified) => void;
+  'hostkey:mismatch': (mismatch: HostKeyMismatch) => void;
+  /** An unknown key let through (`unknownKeyAction: alert`): tell the user. */
+  'hostkey:alert': (alert: HostKeyInfo) => void;
+  'hostkey:rejected': (rejected: HostKeyRejected) => void;
 }
 
 export interface ClientToServerEvents {
@@ -123,6 +166,7 @@ export interface ClientToServerEvents {
   exec: (request: ExecPayload) => void;
   'session:ack': (ack: { offset: number }) => void;
   'session:resume': (resume: SessionResumePayload) => void;
+  'hostkey:verify-response': (response: HostKeyVerifyResponse) => void;
 }
 
 /**

@@ -105,6 +105,14 @@ export const sessionResumePayload = z.object({
 });
 export type SessionResumePayload = z.infer<typeof sessionResumePayload>;
 
+/**
+ * The answer to `hostkey:verify`, in WebSSH2's words: `accept` (trust the
+ * key), `trusted` (the client already trusted it; taken as accept) or
+ * `reject`.
+ */
+export const hostKeyVerifyResponsePayload = z.object({ action: z.enum(['accept', 'trusted', 'reject']) });
+export type HostKeyVerifyResponse = z.infer<typeof hostKeyVerifyResponsePayload>;
+
 /*
  * WebSSH2's HTTP login routes (POST /ssh, POST /ssh/host/:host, and the
  * query of GET /ssh/host/:host). Field names are WebSSH2's; the private key

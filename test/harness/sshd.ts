@@ -27,6 +27,8 @@ export interface SshdHandle {
   passphrase: string;
   /** `ssh-ed25519 AAAA...` line, for host key verification. */
   hostPublicKey: string;
+  /** sshd's log lines so far (LogLevel VERBOSE), to check what a client got to do. */
+  logs: string[];
   /** Also kills the per-connection sshd processes, so open sessions drop like on a host shutdown. */
   stop(): Promise<void>;
 }
@@ -64,6 +66,7 @@ export async function startSshd(opts: { host?: HostPlacement } = {}): Promise<Ss
     encryptedPrivateKey: encryptedClientKey.privateKey,
     passphrase: KEY_PASSPHRASE,
     hostPublicKey: hostKey.publicKey,
+    logs: sshd.daemon.logs,
     async stop() {
       killProcessTree(sshd.daemon.pid);
       await sshd.daemon.exited;

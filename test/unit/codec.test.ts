@@ -15,6 +15,16 @@ const messages: BusMessage[] = [
   { type: 'auth-result', sid: 's1', success: false, message: 'Authentication failed' },
   { type: 'closed', sid: 's1', reason: 'shell closed', exitCode: 0 },
   { type: 'exec-exit', sid: 's1', message: { code: null, signal: 'TIMEOUT' } },
+  { type: 'hostkey-verify', sid: 's1', request: { host: 'h', port: 22, algorithm: 'ssh-ed25519', fingerprint: 'SHA256:x', key: 'AAAA' } },
+  {
+    type: 'hostkey-notice',
+    sid: 's1',
+    notice: {
+      event: 'hostkey:mismatch',
+      payload: { host: 'h', port: 22, algorithm: 'ssh-ed25519', fingerprint: 'SHA256:new', presentedFingerprint: 'SHA256:new', storedFingerprint: 'SHA256:old', source: 'server' },
+    },
+  },
+  { type: 'hostkey-response', sid: 's1', action: 'accept' },
 ];
 
 describe('bus codec', () => {

@@ -15,6 +15,7 @@ describe('configuration', () => {
     expect(config.options).toMatchObject({ allowReplay: true, allowReauth: true, allowReconnect: true, autoLog: false });
     expect(config.session).toMatchObject({ detachTimeoutMs: 300_000, replayBytes: 2 * 1024 * 1024 });
     expect(config.cluster.redisUrl).toBeUndefined();
+    expect(config.ssh.hostKeyVerification).toEqual({ enabled: false, unknownKeyAction: 'prompt' });
   });
 
   it('reads every documented variable into its place', () => {
@@ -45,6 +46,7 @@ describe('configuration', () => {
     [{ REDIS_URL: 'redis://127.0.0.1:6379' }, /WEBSSH2_SESSION_SECRET: required when REDIS_URL is set/],
     [{ WEBSSH2_SESSION_SECRET: 'short' }, /WEBSSH2_SESSION_SECRET: must be at least 32 characters/],
     [{ FLEET_FLOW_LOW_WATER_BYTES: '4194304' }, /FLEET_FLOW_LOW_WATER_BYTES: must be below flow.highWaterBytes/],
+    [{ WEBSSH2_SSH_HOSTKEY_UNKNOWN_ACTION: 'ask' }, /WEBSSH2_SSH_HOSTKEY_UNKNOWN_ACTION: .*prompt.*alert.*reject/],
   ])('stops with a message naming the setting for %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -71,7 +73,7 @@ describe('configuration', () => {
       cluster: { redisUrl: 'redis://r', instanceId: 'i' },
       header: { text: 'Staging', background: '#dc2626' },
       http: { clientDir: '/srv/client' },
-      ssh: { host: 'bastion' },
+      ssh: { host: 'bastion', hostKeyVerification: { knownHostsFile: '/etc/ssh/ssh_known_hosts' } },
     });
     for (const [name, { path }] of Object.entries(ENVIRONMENT_VARIABLES)) {
       const value = path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)?.[key], full);

@@ -155,7 +155,13 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRoutesOpti
   app.get('/ssh/config', (_request, reply) =>
     reply.header('cache-control', 'no-store').send({
       allowedAuthMethods: ALLOWED_AUTH_METHODS,
-      hostKeyVerification: { enabled: false, clientStoreEnabled: false, unknownKeyAction: 'prompt' },
+      // WebSSH2's shape. Trusted keys live only in the cluster's store: the
+      // client is asked about unknown keys but keeps none of its own.
+      hostKeyVerification: {
+        enabled: settings.ssh.hostKeyVerification.enabled,
+        clientStoreEnabled: false,
+        unknownKeyAction: settings.ssh.hostKeyVerification.unknownKeyAction,
+      },
     }),
   );
 
