@@ -102,8 +102,11 @@ export const configSchema = z
         promptTimeoutMs: positiveMs.default(120_000),
         hostKeyVerification: z
           .object({
-            /** WebSSH2's default: off, so any host key is accepted (and so is a man in the middle). */
-            enabled: z.boolean().default(false),
+            /**
+             * On by default, unlike WebSSH2 (where any host key, and so any
+             * man in the middle, is accepted unless an operator opts in).
+             */
+            enabled: z.boolean().default(true),
             /** A key the trust store does not know: ask the user (trusted cluster-wide on accept), tell them, or refuse. */
             unknownKeyAction: z.enum(['prompt', 'alert', 'reject']).default('prompt'),
             /** An OpenSSH known_hosts file that seeds the trust store when a worker starts. */

@@ -71,7 +71,15 @@ export const ENTRY = {
 const STARTUP_TIMEOUT_MS = 20_000;
 
 export async function startFleet(mode: FleetMode, options: FleetOptions = {}): Promise<Fleet> {
-  const baseEnv = { LOG_LEVEL: 'info', WEBSSH2_LISTEN_IP: '127.0.0.1', ...options.env };
+  const baseEnv = {
+    LOG_LEVEL: 'info',
+    WEBSSH2_LISTEN_IP: '127.0.0.1',
+    // Scripted test clients do not answer host-key prompts: an unknown key is
+    // reported instead (a changed one is still refused). The host-key suites
+    // set their own action.
+    WEBSSH2_SSH_HOSTKEY_UNKNOWN_ACTION: 'alert',
+    ...options.env,
+  };
   const started: ServiceProcess[] = [];
   let redis: RedisHandle | undefined;
   const stop = async () => {

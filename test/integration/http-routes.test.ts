@@ -106,7 +106,7 @@ describe('the page', () => {
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(await response.json()).toEqual({
       allowedAuthMethods: ['password', 'keyboard-interactive', 'publickey'],
-      hostKeyVerification: { enabled: false, clientStoreEnabled: false, unknownKeyAction: 'prompt' },
+      hostKeyVerification: { enabled: true, clientStoreEnabled: false, unknownKeyAction: 'alert' },
     });
   });
 });

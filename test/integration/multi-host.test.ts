@@ -5,6 +5,9 @@
  * that the SSH connection comes from a worker's address.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answersReady, ENTRY } from '../harness/fleet.js';
 import { createTestNetwork, inHost, type HostPlacement, type TestNetwork } from '../harness/network-hosts.js';
@@ -23,6 +26,7 @@ describe('cluster across network namespaces', () => {
   let redis: RedisHandle;
   let sshd: SshdHandle;
   const services: ServiceProcess[] = [];
+  let knownHostsDir: string | undefined;
 
   beforeAll(async () => {
     const created = await createTestNetwork(HOSTS);
@@ -35,7 +39,12 @@ describe('cluster across network namespaces', () => {
     // One after the other, so that afterAll stops whichever did start.
     redis = await startRedis({ host: host('redis') });
     sshd = await startSshd({ host: host('sshd') });
+    // The workers know the target's host key the way an operator would tell them: a known_hosts file.
+    knownHostsDir = await mkdtemp(join(tmpdir(), 'fleet-known-hosts-'));
+    const knownHosts = join(knownHostsDir, 'known_hosts');
+    await writeFile(knownHosts, `[${sshd.host}]:${sshd.port} ${sshd.hostPublicKey}\n`);
     const env = {
+      FLEET_SSH_KNOWN_HOSTS: knownHosts,
       REDIS_URL: redis.url,
       WEBSSH2_SESSION_SECRET: randomBytes(32).toString('base64url'),
       WEBSSH2_SSH_ALLOWED_SUBNETS: `${host('sshd').address}/32`,
@@ -57,6 +66,7 @@ describe('cluster across network namespaces', () => {
     await Promise.all(services.map((service) => service.kill('SIGKILL')));
     await Promise.all([redis?.stop(), sshd?.stop()]);
     await network?.destroy();
+    if (knownHostsDir) await rm(knownHostsDir, { recursive: true, force: true });
   });
 
   it('serves a session through each gateway, connecting to sshd from a worker', async (context) => {
