@@ -25,6 +25,8 @@ beforeAll(async () => {
       WEBSSH2_SSO_TRUSTED_PROXIES: '127.0.0.1/32',
       WEBSSH2_HEADER_TEXT: 'Staging',
       WEBSSH2_SSH_ALLOWED_SUBNETS: '127.0.0.1/32',
+      // The test plays the load balancer that terminates TLS.
+      FLEET_TRUSTED_PROXIES: '127.0.0.1/32',
     },
   });
 });
@@ -143,6 +145,13 @@ describe('GET /ssh/host/:host (HTTP Basic)', () => {
     await expectAutoLogin(await socketWithCookie(second(), cookie));
     const replayed = await socketWithCookie(first(), cookie);
     expect(await replayed.waitForEvent('authentication')).toEqual({ action: 'request_auth' });
+  });
+
+  it('marks the cookie Secure behind a TLS-terminating proxy', async () => {
+    const login = (headers: Record<string, string>) =>
+      fetch(`${first()}/ssh/host/${sshd.host}?port=${sshd.port}`, { headers: { authorization: basic(sshd.user, sshd.password), ...headers } });
+    expect(handoffCookieOf(await login({ 'x-forwarded-proto': 'https' }))).toMatch(/; Secure(;|$)/);
+    expect(handoffCookieOf(await login({}))).not.toMatch(/; Secure/);
   });
 
   it('refuses a bad port with a clear error', async () => {
