@@ -30,12 +30,17 @@ afterAll(async () => {
 describe('the stock WebSSH2 client', () => {
   it('logs in through its own form and runs a command', async () => {
     const { page, problems, context } = await openPage(browser, `${fleet.urls[0]}/ssh`);
+    // The client renders its form again once it has read /ssh/config; fill it after that.
+    await page.waitForLoadState('networkidle');
     await page.locator('#hostInput').fill(sshd.host);
     await page.locator('#portInput').fill(String(sshd.port));
     await page.locator('#usernameInput').fill(sshd.user);
     await page.locator('#passwordInput').fill(sshd.password);
     await page.getByRole('button', { name: 'Connect' }).click();
-    await waitForScreenText(page, `${sshd.user}@`);
+    await waitForScreenText(page, `${sshd.user}@`).catch(async (error: unknown) => {
+      await saveScreenshot(page, 'stock-webssh2-client-failure');
+      throw error;
+    });
     await page.keyboard.type('echo stock-$((40+2))\n');
     await waitForScreenText(page, 'stock-42');
     await saveScreenshot(page, 'stock-webssh2-client');
