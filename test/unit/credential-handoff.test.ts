@@ -3,31 +3,21 @@
  * taken exactly once, gone after their TTL. One suite, run on a real
  * redis-server and on the in-memory storage.
  */
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { keyLayout } from '../../shared/bus/keys.js';
 import { CredentialHandoff, type HandoffStorage } from '../../shared/credential-handoff/credential-handoff.js';
 import { MemoryHandoffStorage } from '../../shared/credential-handoff/memory-handoff-storage.js';
 import { RedisHandoffStorage } from '../../shared/credential-handoff/redis-handoff-storage.js';
 import { deriveKey, SealedBox } from '../../shared/crypto/sealed-box.js';
-import { startRedis, type RedisHandle } from '../harness/redis-server.js';
+import { redisForSuite } from '../harness/redis-for-suite.js';
 
-let redisServer: RedisHandle;
-let redis: Redis;
-beforeAll(async () => {
-  redisServer = await startRedis();
-  redis = new Redis(redisServer.url);
-});
-afterAll(async () => {
-  redis?.disconnect();
-  await redisServer?.stop();
-});
+const suite = redisForSuite();
 
 const keys = keyLayout('handoff-unit');
 const box = new SealedBox(deriveKey('a-test-secret-that-is-long-enough-1234', 'credentials'));
 const credentials = { username: 'alice', password: 'Tr0ub4dor&3-handoff', host: 'db.internal', port: 2201 };
 const storages: Array<[string, () => HandoffStorage]> = [
-  ['redis', () => new RedisHandoffStorage(redis, keys)],
+  ['redis', () => new RedisHandoffStorage(suite.redis, keys)],
   ['memory', () => new MemoryHandoffStorage()],
 ];
 
@@ -65,13 +55,13 @@ describe.each(storages)('credential hand-off (%s)', (_name, makeStorage) => {
 });
 
 it('keeps neither the credentials nor the id in Redis, and nothing without a TTL', async () => {
-  const handoff = new CredentialHandoff(new RedisHandoffStorage(redis, keys), box, 10_000);
+  const handoff = new CredentialHandoff(new RedisHandoffStorage(suite.redis, keys), box, 10_000);
   const id = await handoff.deposit(credentials);
-  const stored = await redis.keys(`${keys.prefix}:handoff:*`);
+  const stored = await suite.redis.keys(`${keys.prefix}:handoff:*`);
   expect(stored.length).toBeGreaterThan(0);
-  const dump = (await Promise.all(stored.map(async (key) => `${key}=${await redis.get(key)}`))).join('\n');
+  const dump = (await Promise.all(stored.map(async (key) => `${key}=${await suite.redis.get(key)}`))).join('\n');
   for (const secret of [credentials.password, id, Buffer.from(credentials.password).toString('base64'), Buffer.from(credentials.password).toString('hex')]) {
     expect(dump).not.toContain(secret);
   }
-  for (const key of stored) expect(await redis.pttl(key)).toBeGreaterThan(0);
+  for (const key of stored) expect(await suite.redis.pttl(key)).toBeGreaterThan(0);
 });

@@ -2,29 +2,19 @@
  * The host key trust store's rules, one suite run against a real
  * redis-server and against the in-memory store.
  */
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { keyLayout } from '../../shared/bus/keys.js';
 import type { HostKeyStore } from '../../shared/host-key-store/host-key-store.js';
 import { MemoryHostKeyStore } from '../../shared/host-key-store/memory-host-key-store.js';
 import { RedisHostKeyStore } from '../../shared/host-key-store/redis-host-key-store.js';
 import { generateEd25519KeyPair } from '../harness/ed25519-key.js';
-import { startRedis, type RedisHandle } from '../harness/redis-server.js';
+import { redisForSuite } from '../harness/redis-for-suite.js';
 
-let redisServer: RedisHandle;
-let redis: Redis;
-beforeAll(async () => {
-  redisServer = await startRedis();
-  redis = new Redis(redisServer.url);
-});
-afterAll(async () => {
-  redis?.disconnect();
-  await redisServer?.stop();
-});
+const suite = redisForSuite();
 
 let prefixes = 0;
 const stores: Array<[string, () => HostKeyStore]> = [
-  ['redis', () => new RedisHostKeyStore(redis, keyLayout(`unit${++prefixes}`))],
+  ['redis', () => new RedisHostKeyStore(suite.redis, keyLayout(`unit${++prefixes}`))],
   ['memory', () => new MemoryHostKeyStore()],
 ];
 
@@ -84,10 +74,10 @@ describe.each(stores)('host key store (%s)', (_name, makeStore) => {
 describe('host key store in Redis', () => {
   it('keeps every key in one hash of the cluster, shared by every worker', async () => {
     const keys = keyLayout('shared-unit');
-    const [workerA, workerB] = [new RedisHostKeyStore(redis, keys), new RedisHostKeyStore(redis, keys)];
+    const [workerA, workerB] = [new RedisHostKeyStore(suite.redis, keys), new RedisHostKeyStore(suite.redis, keys)];
     const key = newKey();
     await workerA.trustIfUnknown('h', 22, key);
     expect(await workerB.trustedKeys('h', 22)).toEqual([key]);
-    expect(await redis.hgetall(keys.hostKeys())).toEqual({ 'h:22:ssh-ed25519': key.base64 });
+    expect(await suite.redis.hgetall(keys.hostKeys())).toEqual({ 'h:22:ssh-ed25519': key.base64 });
   });
 });

@@ -2,28 +2,18 @@
  * The session store's claim/renew/release rules, one suite run against the
  * Lua scripts on a real redis-server and against the in-memory store.
  */
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { keyLayout } from '../../shared/bus/keys.js';
 import { MemorySessionStore } from '../../shared/session-store/memory-session-store.js';
 import { RedisSessionStore } from '../../shared/session-store/redis-session-store.js';
 import type { SessionStore } from '../../shared/session-store/session-store.js';
-import { startRedis, type RedisHandle } from '../harness/redis-server.js';
+import { redisForSuite } from '../harness/redis-for-suite.js';
 
-let redisServer: RedisHandle;
-let redis: Redis;
-beforeAll(async () => {
-  redisServer = await startRedis();
-  redis = new Redis(redisServer.url);
-});
-afterAll(async () => {
-  redis?.disconnect();
-  await redisServer?.stop();
-});
+const suite = redisForSuite();
 
 const keys = keyLayout('unit');
 const stores: Array<[string, () => SessionStore]> = [
-  ['redis', () => new RedisSessionStore(redis, keys)],
+  ['redis', () => new RedisSessionStore(suite.redis, keys)],
   ['memory', () => new MemorySessionStore()],
 ];
 let counter = 0;
@@ -121,12 +111,12 @@ describe.each(stores)('session store reinstatement (%s)', (_name, makeStore) => 
 
 describe('session store keys in Redis', () => {
   it('always carry a TTL and never the resume token in the clear', async () => {
-    const store = new RedisSessionStore(redis, keys);
+    const store = new RedisSessionStore(suite.redis, keys);
     const session = { ...newSession(), tokenHash: 'hashed-token' };
     await store.create(session, 5_000);
     await store.claim(session.sid, 'worker:w1', 8_000);
     const key = keys.session(session.sid);
-    expect(await redis.pttl(key)).toBeGreaterThan(5_000);
-    expect(await redis.hgetall(key)).toMatchObject({ owner: 'worker:w1', state: 'live', tokenHash: 'hashed-token' });
+    expect(await suite.redis.pttl(key)).toBeGreaterThan(5_000);
+    expect(await suite.redis.hgetall(key)).toMatchObject({ owner: 'worker:w1', state: 'live', tokenHash: 'hashed-token' });
   });
 });
