@@ -58,11 +58,17 @@ it('keeps streaming through a gateway SIGKILL with nothing lost or doubled', asy
   await page.locator('#terminal .xterm-helper-textarea').focus();
   await page.keyboard.type(`for i in $(seq 1 ${LINES}); do echo line-$i; sleep 0.01; done; echo stream-$((1000+1))\r`);
   await waitForTerminalLine(page, /^line-100$/);
-  fleet.gateways[await gatewayCarryingSession()]!.kill('SIGKILL');
+  const carrying = await gatewayCarryingSession();
+  void fleet.gateways[carrying]!.kill('SIGKILL');
+  balancer.remove(fleet.urls[carrying]!);
   // Typed while the page is reconnecting: queued, then delivered once.
   await page.keyboard.type('echo after-$((40+2))\r');
 
-  await waitForTerminalLine(page, /^after-42$/, 30_000);
+  await waitForTerminalLine(page, /^after-42$/, 30_000).catch(async (error: Error) => {
+    // What the page and the fleet were doing, for a failure that is hard to reproduce.
+    const story = fleet.allLogs().filter((line) => /resume|attach|detach|socket|session-/.test(line)).slice(-30);
+    throw new Error(`${error.message}\nstatus history: ${JSON.stringify(await statusTexts())}\nmessage: ${await page.locator('#message').textContent()}\nfleet:\n${story.join('\n')}`);
+  });
   await saveScreenshot(page, 'page-after-gateway-kill');
   const lines = await terminalLines(page);
   const numbered = lines.filter((line) => /^line-\d+$/.test(line)).map((line) => Number(line.slice(5)));

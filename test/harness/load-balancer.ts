@@ -9,11 +9,17 @@ import { freePort } from './free-port.js';
 
 export interface LoadBalancer {
   url: string;
+  /**
+   * Stops sending new connections to a backend, as a health check or an
+   * endpoints controller would once it died: its port may soon belong to
+   * some other process.
+   */
+  remove(backendUrl: string): void;
   stop(): Promise<void>;
 }
 
 export async function startLoadBalancer(backendUrls: string[]): Promise<LoadBalancer> {
-  const backends = backendUrls.map((url) => new URL(url));
+  let backends = backendUrls.map((url) => new URL(url));
   let next = 0;
   const open = new Set<Socket>();
 
@@ -44,6 +50,9 @@ export async function startLoadBalancer(backendUrls: string[]): Promise<LoadBala
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${port}`,
+    remove: (backendUrl) => {
+      backends = backends.filter((backend) => backend.href !== new URL(backendUrl).href);
+    },
     stop: async () => {
       for (const socket of open) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
