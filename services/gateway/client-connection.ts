@@ -116,6 +116,8 @@ export class ClientConnection {
   private readonly log: Logger;
   /** Settles once the socket's credentials are known: handed off over HTTP, or to be asked for. */
   private readonly started: Promise<void>;
+  /** Set when the socket came from `/ssh/host/:host`: every login on it must go there. */
+  private lockedTarget: { host: string; port: number } | undefined;
 
   constructor(
     private readonly socket: BrowserSocket,
@@ -137,15 +139,17 @@ export class ClientConnection {
    * Basic-auth and POST routes), or asks the client for them.
    */
   private async start(handoffId: string | undefined): Promise<void> {
-    const credentials = handoffId
+    const grant = handoffId
       ? await this.parts.handoff.take(handoffId).catch((error: Error) => {
           this.log.warn({ err: error.message }, 'could not take the handed-off credentials');
           return undefined;
         })
       : undefined;
     if (this.phase === 'gone') return;
-    if (credentials) {
-      this.log.info({ event: 'handoff-taken' }, 'credentials handed off by an HTTP login route');
+    if (grant) {
+      this.log.info({ event: 'handoff-taken', hostLocked: grant.hostLocked }, 'credentials handed off by an HTTP login route');
+      const { credentials } = grant;
+      if (grant.hostLocked) this.lockedTarget = { host: credentials.host, port: credentials.port ?? this.parts.settings.ssh.port };
       await this.place(credentials);
     } else {
       this.socket.emit('authentication', { action: 'request_auth' });
@@ -321,6 +325,12 @@ export class ClientConnection {
     if (!parsed.ok) {
       this.log.warn({ event: 'authenticate', problem: parsed.problem }, 'invalid event payload');
       this.socket.emit('authentication', { action: 'auth_result', success: false, message: `Invalid credentials: ${parsed.problem}` });
+      return;
+    }
+    const locked = this.lockedTarget;
+    if (locked && (parsed.value.host !== locked.host || (parsed.value.port ?? this.parts.settings.ssh.port) !== locked.port)) {
+      this.log.warn({ event: 'login-refused', target: `${parsed.value.host}:${parsed.value.port}`, locked: `${locked.host}:${locked.port}` }, 'login outside the host lock');
+      this.socket.emit('authentication', { action: 'auth_result', success: false, message: `This session is locked to ${locked.host}:${locked.port}` });
       return;
     }
     await this.place(parsed.value);

@@ -6,6 +6,7 @@
  * sessions are needed and nothing secret sits in a URL or the page.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import { authenticatePayload, type AuthenticatePayload } from '../protocol/inbound.js';
 import type { SealedBox } from '../crypto/sealed-box.js';
 
@@ -16,6 +17,18 @@ export interface HandoffStorage {
   take(key: string): Promise<string | undefined>;
 }
 
+/** What a login route leaves for the socket. */
+export interface HandoffGrant {
+  credentials: AuthenticatePayload;
+  /**
+   * The route named the host (`/ssh/host/:host`): the socket may log in to
+   * that host and port only, also when the user retypes the credentials.
+   */
+  hostLocked: boolean;
+}
+
+const handoffGrant = z.object({ credentials: authenticatePayload, hostLocked: z.boolean() });
+
 export class CredentialHandoff {
   constructor(
     private readonly storage: HandoffStorage,
@@ -23,21 +36,21 @@ export class CredentialHandoff {
     private readonly ttlMs: number,
   ) {}
 
-  /** Keeps the credentials for `ttlMs` and returns the id that takes them. */
-  async deposit(credentials: AuthenticatePayload): Promise<string> {
+  /** Keeps the grant for `ttlMs` and returns the id that takes it. */
+  async deposit(grant: HandoffGrant): Promise<string> {
     const id = randomBytes(32).toString('base64url');
     const key = storageKeyOf(id);
-    await this.storage.put(key, this.box.seal(JSON.stringify(credentials), key), this.ttlMs);
+    await this.storage.put(key, this.box.seal(JSON.stringify(grant), key), this.ttlMs);
     return id;
   }
 
-  /** The credentials, once: a second take, or a take after the TTL, finds nothing. */
-  async take(id: string): Promise<AuthenticatePayload | undefined> {
+  /** The grant, once: a second take, or a take after the TTL, finds nothing. */
+  async take(id: string): Promise<HandoffGrant | undefined> {
     if (!HANDOFF_ID.test(id)) return undefined;
     const key = storageKeyOf(id);
     const sealed = await this.storage.take(key);
     if (sealed === undefined) return undefined;
-    const parsed = authenticatePayload.safeParse(JSON.parse(this.box.open(sealed, key)));
+    const parsed = handoffGrant.safeParse(JSON.parse(this.box.open(sealed, key)));
     return parsed.success ? parsed.data : undefined;
   }
 }

@@ -160,12 +160,25 @@ describe('GET /ssh/host/:host (HTTP Basic)', () => {
     expect(((await response.json()) as { error: string }).error).toMatch(/^Invalid query: port/);
   });
 
-  it('reports a wrong password on the socket', async () => {
+  it('reports a wrong password on the socket, and holds a retry to the host the route named', async () => {
     const response = await fetch(`${first()}/ssh/host/${sshd.host}?port=${sshd.port}`, { headers: { authorization: basic(sshd.user, 'not-the-password') } });
     const client = await socketWithCookie(second(), handoffCookieOf(response));
     const result = (await client.waitForEvent('authentication', (m) => (m as { action: string }).action === 'auth_result', 30_000)) as { success: boolean; message: string };
     expect(result.success).toBe(false);
     expect(result.message).toMatch(/auth/i);
+
+    // The socket came from /ssh/host/:host: retyped credentials may go to that host only.
+    const isResult = (m: unknown) => (m as { action: string }).action === 'auth_result';
+    let from = client.events.length;
+    client.socket.emit('authenticate', { username: sshd.user, password: sshd.password, host: 'localhost', port: sshd.port });
+    expect(await client.waitForEvent('authentication', isResult, 10_000, from)).toEqual({
+      action: 'auth_result',
+      success: false,
+      message: `This session is locked to ${sshd.host}:${sshd.port}`,
+    });
+    from = client.events.length;
+    client.socket.emit('authenticate', { username: sshd.user, password: sshd.password, host: sshd.host, port: sshd.port });
+    expect(await client.waitForEvent('authentication', isResult, 20_000, from)).toEqual({ action: 'auth_result', success: true });
   });
 });
 

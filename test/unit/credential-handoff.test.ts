@@ -16,6 +16,7 @@ const suite = redisForSuite();
 const keys = keyLayout('handoff-unit');
 const box = new SealedBox(deriveKey('a-test-secret-that-is-long-enough-1234', 'credentials'));
 const credentials = { username: 'alice', password: 'Tr0ub4dor&3-handoff', host: 'db.internal', port: 2201 };
+const grant = { credentials, hostLocked: true };
 const storages: Array<[string, () => HandoffStorage]> = [
   ['redis', () => new RedisHandoffStorage(suite.redis, keys)],
   ['memory', () => new MemoryHandoffStorage()],
@@ -24,23 +25,23 @@ const storages: Array<[string, () => HandoffStorage]> = [
 describe.each(storages)('credential hand-off (%s)', (_name, makeStorage) => {
   it('gives the credentials to the first taker only', async () => {
     const handoff = new CredentialHandoff(makeStorage(), box, 10_000);
-    const id = await handoff.deposit(credentials);
+    const id = await handoff.deposit(grant);
     expect(id).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const [first, second] = await Promise.all([handoff.take(id), handoff.take(id)]);
-    expect([first, second].filter(Boolean)).toEqual([credentials]);
+    expect([first, second].filter(Boolean)).toEqual([grant]);
     expect(await handoff.take(id)).toBeUndefined();
   });
 
   it('forgets credentials nobody took within the TTL', async () => {
     const handoff = new CredentialHandoff(makeStorage(), box, 50);
-    const id = await handoff.deposit(credentials);
+    const id = await handoff.deposit(grant);
     await new Promise((resolve) => setTimeout(resolve, 120));
     expect(await handoff.take(id)).toBeUndefined();
   });
 
   it('finds nothing for an id it never issued, or one that is not an id', async () => {
     const handoff = new CredentialHandoff(makeStorage(), box, 10_000);
-    await handoff.deposit(credentials);
+    await handoff.deposit(grant);
     expect(await handoff.take('A'.repeat(43))).toBeUndefined();
     expect(await handoff.take('../../etc/passwd')).toBeUndefined();
     expect(await handoff.take('')).toBeUndefined();
@@ -48,7 +49,7 @@ describe.each(storages)('credential hand-off (%s)', (_name, makeStorage) => {
 
   it('cannot be opened by a cluster with another secret', async () => {
     const storage = makeStorage();
-    const id = await new CredentialHandoff(storage, box, 10_000).deposit(credentials);
+    const id = await new CredentialHandoff(storage, box, 10_000).deposit(grant);
     const stranger = new CredentialHandoff(storage, new SealedBox(deriveKey('another-secret-that-is-long-enough-9876', 'credentials')), 10_000);
     await expect(stranger.take(id)).rejects.toThrow();
   });
@@ -56,7 +57,7 @@ describe.each(storages)('credential hand-off (%s)', (_name, makeStorage) => {
 
 it('keeps neither the credentials nor the id in Redis, and nothing without a TTL', async () => {
   const handoff = new CredentialHandoff(new RedisHandoffStorage(suite.redis, keys), box, 10_000);
-  const id = await handoff.deposit(credentials);
+  const id = await handoff.deposit(grant);
   const stored = await suite.redis.keys(`${keys.prefix}:handoff:*`);
   expect(stored.length).toBeGreaterThan(0);
   const dump = (await Promise.all(stored.map(async (key) => `${key}=${await suite.redis.get(key)}`))).join('\n');

@@ -54,8 +54,8 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRoutesOpti
   const fail = (reply: FastifyReply, status: number, error: string) => reply.code(status).header('cache-control', 'no-store').send({ error });
 
   /** Seals the credentials for the page's socket and sets the cookie that names them. */
-  const handOff = async (request: FastifyRequest, reply: FastifyReply, credentials: AuthenticatePayload, how: string) => {
-    const id = await handoff.deposit(credentials);
+  const handOff = async (request: FastifyRequest, reply: FastifyReply, credentials: AuthenticatePayload, hostLocked: boolean, how: string) => {
+    const id = await handoff.deposit({ credentials, hostLocked });
     log.info({ event: 'login-handoff', how, user: credentials.username, target: `${credentials.host}:${credentials.port}` }, 'credentials handed off to the page');
     reply.header('set-cookie', handoffCookie(id, { maxAgeMs: settings.http.handoffTtlMs, secure: request.protocol === 'https' }));
   };
@@ -86,7 +86,7 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRoutesOpti
     if (!credentials.ok) return fail(reply, 400, `Invalid credentials: ${credentials.problem}`);
     const { host } = credentials.value;
     if (outsideLock(host)) return fail(reply, 403, `This gateway connects only to ${lockedHost}`);
-    await handOff(request, reply, credentials.value, 'basic');
+    await handOff(request, reply, credentials.value, true, 'basic');
     reply.header('set-cookie', markerCookie(host, port));
     return sendPage(reply, {
       autoConnect: true,
@@ -126,9 +126,11 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRoutesOpti
       ...(term && { term }),
     });
     if (!credentials.ok) return fail(reply, 400, `Invalid credentials: ${credentials.problem}`);
-    await handOff(request, reply, credentials.value, sso ? 'sso' : 'form');
+    const hostLocked = request.params.host !== undefined;
+    await handOff(request, reply, credentials.value, hostLocked, sso ? 'sso' : 'form');
     return sendPage(reply, {
       autoConnect: true,
+      ...(hostLocked && { connectionMode: 'host-locked' as const, lockedHost: credentials.value.host, lockedPort: port }),
       ssh: { host: credentials.value.host, port, ...(term && { sshterm: term }) },
       ...headerOf({
         ...defaultHeader,
