@@ -175,7 +175,7 @@ export class ClientConnection {
       case 'hostkey-notice':
         return this.relayHostKeyNotice(message.notice);
       case 'auth-result':
-        this.countLoginOutcome(message.success);
+        this.countLoginOutcome(message.success, message.credentialsRejected === true);
         return message.success ? this.loggedIn() : this.loginFailed(message.message ?? 'Authentication failed');
       case 'output':
         return this.emitOutput(message.data);
@@ -521,10 +521,18 @@ export class ClientConnection {
     this.socket.emit('updateUI', { element: 'status', value: 'Connected' });
   }
 
-  /** Feeds the limits: a failure counts against the target, a success as a session from this client. */
-  private countLoginOutcome(success: boolean): void {
+  /**
+   * Feeds the limits: refused credentials count against the target (a host
+   * that is down or not permitted says nothing about a password), a success
+   * as a session from this client.
+   */
+  private countLoginOutcome(success: boolean, credentialsRejected: boolean): void {
     const { limits } = this.parts;
-    const counted = success ? limits.sessionStarted(this.arrival.clientAddress) : this.target ? limits.loginFailed(this.target) : undefined;
+    const counted = success
+      ? limits.sessionStarted(this.arrival.clientAddress)
+      : credentialsRejected && this.target
+        ? limits.loginFailed(this.target)
+        : undefined;
     counted?.catch((error: Error) => this.log.warn({ err: error.message }, 'could not count the login outcome'));
   }
 

@@ -285,7 +285,7 @@ export class SshSession {
   }
 
   private failLogin(message: string, reason: LoginFailureReason): void {
-    this.post({ type: 'auth-result', sid: this.sid, success: false, message });
+    this.post({ type: 'auth-result', sid: this.sid, success: false, message, credentialsRejected: reason === 'auth' });
     this.log.info({ event: 'login-failed', reason, message }, 'login failed');
     this.end(`login failed: ${reason}`, false);
   }

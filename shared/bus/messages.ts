@@ -63,7 +63,8 @@ export type ToGateway =
   /** The SSH server presented a key the trust store does not know: ask the user. */
   | { type: 'hostkey-verify'; sid: string; request: HostKeyVerifyRequest }
   | { type: 'hostkey-notice'; sid: string; notice: HostKeyNotice }
-  | { type: 'auth-result'; sid: string; success: boolean; message?: string }
+  /** `credentialsRejected`: the SSH server refused the credentials (not a network or policy failure). */
+  | { type: 'auth-result'; sid: string; success: boolean; message?: string; credentialsRejected?: boolean }
   /** Shell output starting at byte `offset` of the session's output stream. */
   | { type: 'output'; sid: string; offset: number; data: Buffer }
   | { type: 'exec-data'; sid: string; message: ExecDataMessage }
@@ -158,7 +159,7 @@ export const jsonBodySchemas = {
       z.object({ event: z.literal('hostkey:rejected'), payload: z.object({ ...hostKeyInfo, reason: z.string() }) }),
     ]),
   }),
-  'auth-result': z.object({ sid, success: z.boolean(), message: z.string().optional() }),
+  'auth-result': z.object({ sid, success: z.boolean(), message: z.string().optional(), credentialsRejected: z.boolean().optional() }),
   'exec-data': z.object({ sid, message: z.object({ type: z.enum(['stdout', 'stderr']), data: z.string() }) }),
   'exec-exit': z.object({
     sid,

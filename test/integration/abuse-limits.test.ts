@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PromptMessage } from '../../shared/protocol/events.js';
+import { freePort } from '../harness/free-port.js';
 import { startFleet, type Fleet } from '../harness/fleet.js';
 import { ProtocolClient } from '../harness/protocol-client.js';
 import { startScriptedSshServer, type ScriptedServerHandle } from '../harness/scripted-ssh-server.js';
@@ -71,6 +72,14 @@ describe('login limits (shared by the cluster)', () => {
     await sleep(WINDOW_MS + 500);
     const recovered = await (await connectAs('10.1.0.4')).login(login(), answerOtp);
     expect(recovered).toEqual({ success: true });
+  });
+
+  it('does not count a host that is down against its users', async () => {
+    const closedPort = await freePort();
+    for (let i = 0; i < 5; i++) {
+      const outcome = await (await connectAs(`10.6.0.${i + 1}`)).login({ ...login(), port: closedPort });
+      expect(outcome).toEqual({ success: false, message: expect.stringMatching(/refused/i) });
+    }
   });
 
   it('caps the logins one address may start, on any gateway', async () => {

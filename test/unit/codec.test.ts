@@ -12,7 +12,7 @@ const messages: BusMessage[] = [
   { type: 'ack', sid: 's1', offset: 42 },
   { type: 'prompt-response', sid: 's1', promptId: 'p', sealedAnswers: null },
   { type: 'claimed', sid: 's1', worker: 'worker:w-1', fence: 9 },
-  { type: 'auth-result', sid: 's1', success: false, message: 'Authentication failed' },
+  { type: 'auth-result', sid: 's1', success: false, message: 'Authentication failed', credentialsRejected: true },
   { type: 'closed', sid: 's1', reason: 'shell closed', exitCode: 0 },
   { type: 'exec-exit', sid: 's1', message: { code: null, signal: 'TIMEOUT' } },
   { type: 'hostkey-verify', sid: 's1', request: { host: 'h', port: 22, algorithm: 'ssh-ed25519', fingerprint: 'SHA256:x', key: 'AAAA' } },
