@@ -2,8 +2,8 @@
  * Abuse limits against running processes. A cluster of two gateways shares
  * its counters in Redis, so an attacker gains nothing by spreading attempts
  * over gateways; the load balancer in front is trusted for X-Forwarded-For,
- * which gives each test a client address of its own. Then the session
- * clocks: idle timeout and maximum duration.
+ * which gives each test a client address of its own. Then the clocks:
+ * an unanswered login prompt, idle timeout and maximum duration.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PromptMessage } from '../../shared/protocol/events.js';
@@ -34,7 +34,7 @@ beforeAll(async () => {
         FLEET_LIMIT_EVENTS_PER_SECOND: '50',
       },
     }),
-    startFleet('all-in-one', { env: { FLEET_IDLE_TIMEOUT_MS: '1500', FLEET_MAX_SESSION_DURATION_MS: '4000' } }),
+    startFleet('all-in-one', { env: { FLEET_IDLE_TIMEOUT_MS: '1500', FLEET_MAX_SESSION_DURATION_MS: '4000', WEBSSH2_SSH_PROMPT_TIMEOUT: '2000' } }),
   ]);
 });
 afterAll(async () => {
@@ -131,6 +131,16 @@ describe('session clocks', () => {
     await client.waitForOutput('$ ');
     return client;
   }
+
+  it('gives up on a login prompt nobody answers', async () => {
+    const client = await connectAs('10.5.0.2', timed);
+    const startedAt = Date.now();
+    // No answer for the one-time code the target asks for.
+    const outcome = await client.login(login());
+    expect(outcome).toEqual({ success: false, message: 'No answer to the login prompt within 2 s' });
+    expect(client.eventsNamed('prompt')).toHaveLength(1);
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(1_900);
+  });
 
   it('closes a session with no input and no output for the idle timeout', async () => {
     const client = await shell();
