@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { Registry } from 'prom-client';
 import { serveHealth, type HealthProbe } from '../../../shared/process/health-endpoints.js';
 import { SOCKET_IO_PATH } from '../../../shared/protocol/events.js';
@@ -28,7 +28,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Serv
   const { probe, registry, log } = options;
   const app = Fastify({
     loggerInstance: log,
-    disableRequestLogging: true,
+    // Our own lines say what matters (logins, hand-offs, refusals); a line per request would drown them.
+    logController: new LogController({ disableRequestLogging: true }),
     // request.ip and request.protocol (hence Secure cookies) follow X-Forwarded-* only from these.
     trustProxy: options.settings.http.trustedProxies.length > 0 ? [...options.settings.http.trustedProxies] : false,
     bodyLimit: BODY_LIMIT_BYTES,
