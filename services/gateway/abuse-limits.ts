@@ -59,11 +59,11 @@ export class AbuseLimits {
   }
 
   async loginFailed(target: LoginTarget): Promise<void> {
-    await consume(this.failuresPerTarget, targetKey(target), 'counted');
+    await count(this.failuresPerTarget, targetKey(target));
   }
 
   async sessionStarted(ip: string): Promise<void> {
-    await consume(this.sessionsPerIp, ip, 'counted');
+    await count(this.sessionsPerIp, ip);
   }
 }
 
@@ -80,6 +80,11 @@ async function consume(limiter: RateLimiterAbstract, key: string, what: string):
     if (rejection instanceof RateLimiterRes) return `${what}; try again in ${seconds(rejection.msBeforeNext)} s`;
     throw rejection;
   }
+}
+
+/** Consumes one point where being over the limit refuses nothing now; the next admitLogin reads it. */
+async function count(limiter: RateLimiterAbstract, key: string): Promise<void> {
+  await consume(limiter, key, 'over the limit');
 }
 
 function seconds(ms: number): number {

@@ -9,6 +9,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { SubnetAllowList } from '../../shared/config/cidr.js';
+import { hostLockRefusal, lockedHostOf } from '../../shared/config/host-lock.js';
 import type { Config } from '../../shared/config/schema.js';
 
 export type Destination = { allowed: true; address: string } | { allowed: false; message: string; reason: 'dns' | 'not-permitted' };
@@ -16,26 +17,23 @@ export type Destination = { allowed: true; address: string } | { allowed: false;
 export class DestinationPolicy {
   private readonly subnets: SubnetAllowList;
   private readonly ports: ReadonlySet<number>;
-  private readonly lockedHost: string | undefined;
 
-  constructor(ssh: Pick<Config['ssh'], 'allowedSubnets' | 'allowedPorts' | 'host' | 'hostLock'>) {
+  constructor(private readonly ssh: Pick<Config['ssh'], 'allowedSubnets' | 'allowedPorts' | 'host' | 'hostLock'>) {
     this.subnets = new SubnetAllowList(ssh.allowedSubnets);
     this.ports = new Set(ssh.allowedPorts);
-    this.lockedHost = ssh.hostLock ? ssh.host?.toLowerCase() : undefined;
   }
 
   /** No subnet list and no host lock: any host the worker can reach. */
   get isOpenProxy(): boolean {
-    return this.subnets.isOpen && this.lockedHost === undefined;
+    return this.subnets.isOpen && lockedHostOf(this.ssh) === undefined;
   }
 
   async resolve(host: string, port: number): Promise<Destination> {
     if (this.ports.size > 0 && !this.ports.has(port)) {
       return { allowed: false, message: `Connection to port ${port} is not permitted`, reason: 'not-permitted' };
     }
-    if (this.lockedHost !== undefined && host.toLowerCase() !== this.lockedHost) {
-      return { allowed: false, message: `This gateway connects only to ${this.lockedHost}`, reason: 'not-permitted' };
-    }
+    const outsideLock = hostLockRefusal(this.ssh, host);
+    if (outsideLock) return { allowed: false, message: outsideLock, reason: 'not-permitted' };
     let addresses: string[];
     if (isIP(host)) {
       addresses = [host];

@@ -9,6 +9,7 @@ import { stringifySetCookie } from 'cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../../shared/config/schema.js';
 import { SubnetAllowList } from '../../../shared/config/cidr.js';
+import { hostLockRefusal, lockedHostOf } from '../../../shared/config/host-lock.js';
 import type { CredentialHandoff } from '../../../shared/credential-handoff/credential-handoff.js';
 import type { Logger } from '../../../shared/log/logger.js';
 import { SOCKET_IO_PATH } from '../../../shared/protocol/events.js';
@@ -61,9 +62,8 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRoutesOpti
   };
 
   /** With FLEET_SSH_HOST_LOCK the page offers only the locked host; the worker enforces it either way. */
-  const lockedHost = settings.ssh.hostLock ? settings.ssh.host : undefined;
+  const lockedHost = lockedHostOf(settings.ssh);
   const hostLock = lockedHost ? { connectionMode: 'host-locked' as const, lockedHost, lockedPort: settings.ssh.port } : {};
-  const outsideLock = (host: string) => lockedHost !== undefined && host.toLowerCase() !== lockedHost.toLowerCase();
 
   app.get('/ssh', (_request, reply) => sendPage(reply, { autoConnect: false, ...hostLock, ...headerOf(defaultHeader) }));
   app.get('/ssh/', (_request, reply) => sendPage(reply, { autoConnect: false, ...hostLock, ...headerOf(defaultHeader) }));
@@ -85,7 +85,8 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRoutesOpti
     });
     if (!credentials.ok) return fail(reply, 400, `Invalid credentials: ${credentials.problem}`);
     const { host } = credentials.value;
-    if (outsideLock(host)) return fail(reply, 403, `This gateway connects only to ${lockedHost}`);
+    const outsideLock = hostLockRefusal(settings.ssh, host);
+    if (outsideLock) return fail(reply, 403, outsideLock);
     await handOff(request, reply, credentials.value, true, 'basic');
     reply.header('set-cookie', markerCookie(host, port));
     return sendPage(reply, {
@@ -113,7 +114,8 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRoutesOpti
     if (!username || (!password && !form.value.privateKey)) return fail(reply, 400, 'Missing required fields: username and password');
     const host = request.params.host ?? form.value.host ?? query.value.host ?? settings.ssh.host;
     if (!host) return fail(reply, 400, 'Missing required field: host');
-    if (outsideLock(host)) return fail(reply, 403, `This gateway connects only to ${lockedHost}`);
+    const outsideLock = hostLockRefusal(settings.ssh, host);
+    if (outsideLock) return fail(reply, 403, outsideLock);
     const port = form.value.port ?? query.value.port ?? settings.ssh.port;
     const term = form.value.sshterm ?? query.value.sshterm;
     const credentials = parseInbound(authenticatePayload, {
