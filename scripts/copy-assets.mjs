@@ -1,5 +1,11 @@
-// tsc compiles TypeScript only; the Lua scripts the session store loads at
-// run time are copied beside their compiled module.
-import { cpSync } from 'node:fs';
+// tsc compiles TypeScript only; the Lua scripts that modules load at run
+// time are copied beside their compiled modules: every `scripts/` folder
+// under shared/.
+import { cpSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 
-cpSync('shared/session-store/scripts', 'dist/shared/session-store/scripts', { recursive: true });
+for (const entry of readdirSync('shared', { withFileTypes: true })) {
+  const scripts = join('shared', entry.name, 'scripts');
+  if (!entry.isDirectory() || !readdirSync(join('shared', entry.name)).includes('scripts')) continue;
+  cpSync(scripts, join('dist', scripts), { recursive: true });
+}

@@ -21,6 +21,8 @@ import { GatewayMetrics } from '../gateway/metrics.js';
 import { seedHostKeys } from '../ssh-worker/host-key-seed.js';
 import { WorkerMetrics } from '../ssh-worker/metrics.js';
 import { SshWorker } from '../ssh-worker/worker.js';
+import { MemoryAttemptSlots } from '../../shared/limits/attempt-slots.js';
+import { SlotTargetLock, targetLockPolicy } from '../ssh-worker/target-lock.js';
 
 const { config, log } = startProcess('all-in-one');
 const hub = new MemoryBusHub();
@@ -30,7 +32,7 @@ const keys = secretKeys(config.session.secret);
 const registry = new Registry();
 const busMetrics = new BusMetrics(registry);
 
-const hostKeys = new MemoryHostKeyStore();
+const hostKeys = new MemoryHostKeyStore(config.ssh.hostKeyVerification.maxStoredKeys);
 await seedHostKeys(hostKeys, config.ssh.hostKeyVerification, log);
 const worker: SshWorker = new SshWorker({
   settings: config,
@@ -38,7 +40,9 @@ const worker: SshWorker = new SshWorker({
   store,
   placement,
   credentialsBox: keys.credentialsBox,
+  proofs: keys.proofs,
   hostKeys,
+  targetLock: new SlotTargetLock(new MemoryAttemptSlots(targetLockPolicy(config))),
   log: log.child({ part: 'ssh-worker' }),
   metrics: new WorkerMetrics(registry, busMetrics, { sessions: () => worker.sessionCount, draining: () => worker.draining }),
 });
@@ -61,7 +65,7 @@ const gatewayMetrics = new GatewayMetrics(registry, busMetrics, {
   placementWaiting: () => placement.waitingCount(),
 });
 const gateway: Gateway = new Gateway(
-  { settings: config, bus: hub.connect<ToWorker>('gw:local'), store, placement, handoff, limits: new AbuseLimits(config.limits, 'memory'), ...keys, log: gatewayLog, metrics: gatewayMetrics },
+  { settings: config, bus: hub.connect<ToWorker>('gw:local'), store, placement, handoff, limits: new AbuseLimits(config, 'memory'), ...keys, log: gatewayLog, metrics: gatewayMetrics },
   httpServer,
   { origins: config.http.origins },
 );

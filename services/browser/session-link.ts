@@ -106,6 +106,8 @@ export class SessionLink {
   /** Bumped per login, so write callbacks for an earlier session's output count for nothing. */
   private sessionNumber = 0;
   private sentSize: ResizePayload | undefined;
+  /** The server asked us to hold input (its remote program is not reading): it waits in the journal. */
+  private inputPaused = false;
   private lastSshError: string | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private resumeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -184,6 +186,8 @@ export class SessionLink {
       timeout: CONNECT_TIMEOUT_MS,
     });
     this.socket = socket;
+    // A pause belongs to the socket that asked for it; a new one says again if it must.
+    this.inputPaused = false;
     if (purpose === 'login') this.setPhase('connecting');
     socket.on('connect', () => {
       if (purpose === 'resume') this.sendResume();
@@ -208,6 +212,13 @@ export class SessionLink {
       this.info = info;
     });
     socket.on('session:resumed', ({ offset, inputOffset }) => this.resumed(offset, inputOffset));
+    socket.on('session:input-paused', () => {
+      this.inputPaused = true;
+    });
+    socket.on('session:input-resumed', () => {
+      this.inputPaused = false;
+      this.flushInput();
+    });
     socket.on('session:resume-failed', ({ reason, message }) => {
       if (this.phase !== 'reconnecting') return;
       clearTimeout(this.resumeTimer);
@@ -344,7 +355,7 @@ export class SessionLink {
   }
 
   private flushInput(): void {
-    if (this.phase !== 'live' || !this.socket?.connected) return;
+    if (this.phase !== 'live' || this.inputPaused || !this.socket?.connected) return;
     for (const piece of this.input.takeUnsent(MAX_INPUT_EVENT_BYTES)) this.socket.emit('data', piece);
   }
 

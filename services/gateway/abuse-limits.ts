@@ -1,69 +1,75 @@
 /**
- * Limits on what one client may try, held in Redis so they hold across the
- * cluster (rate-limiter-flexible; in memory in the all-in-one process):
+ * Limits on what one client address may start, held in Redis so they hold
+ * across the cluster (in memory in the all-in-one process):
  *
- * - login attempts per client IP, counted when a login is placed;
- * - failed logins per target (user@host:port), from any IP: a password
- *   guessed from many addresses is still one account under attack;
- * - new sessions per client IP, counted when a login succeeds.
+ * - logins per window (rate-limiter-flexible);
+ * - logins under way at once: each holds one of a worker's setup slots, so
+ *   one address must not be able to take them all (limits/attempt-slots.ts);
+ * - new sessions per window.
  *
+ * An IPv6 client counts as its network of FLEET_LIMIT_IPV6_PREFIX bits (a
+ * subscriber commonly holds a whole /64). The brute-force lock on targets
+ * needs the resolved address and lives in the worker (ssh-worker/target-lock.ts).
  * A refusal is a message for the user that says when to try again. The
- * per-socket event rate is local to a socket and lives in event-rate-limit.ts.
+ * per-socket limits are local to a socket (event-rate-limit.ts, read-budget.ts).
  */
-import { createHash } from 'node:crypto';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Redis } from 'ioredis';
 import type { KeyLayout } from '../../shared/bus/keys.js';
 import type { Config } from '../../shared/config/schema.js';
+import { MemoryAttemptSlots, RedisAttemptSlots, type AttemptSlots, type SlotPolicy } from '../../shared/limits/attempt-slots.js';
+import { clientKey } from '../../shared/net/addresses.js';
 
-export type LimitSettings = Config['limits'];
+export type LimitSettings = Pick<Config, 'limits'> & { ssh: Pick<Config['ssh'], 'loginTimeoutMs'>; cluster: Pick<Config['cluster'], 'placementTimeoutMs'> };
 
 /** Where the counters live: one Redis for the cluster, or this process. */
 export type LimiterStore = { redis: Redis; keys: KeyLayout } | 'memory';
 
-export interface LoginTarget {
-  username: string;
-  host: string;
-  port: number;
-}
-
 export class AbuseLimits {
   private readonly loginsPerIp: RateLimiterAbstract;
-  private readonly failuresPerTarget: RateLimiterAbstract;
   private readonly sessionsPerIp: RateLimiterAbstract;
+  private readonly loginsInFlight: AttemptSlots;
+  private readonly ipv6PrefixBits: number;
 
   constructor(settings: LimitSettings, store: LimiterStore) {
+    const { limits } = settings;
     const limiter = (name: string, points: number, durationMs: number) => {
       const options = { points, duration: Math.ceil(durationMs / 1000) };
       return store === 'memory'
         ? new RateLimiterMemory({ ...options, keyPrefix: name })
         : new RateLimiterRedis({ ...options, storeClient: store.redis, keyPrefix: store.keys.limiterPrefix(name) });
     };
-    this.loginsPerIp = limiter('logins-per-ip', settings.loginsPerIp, settings.loginWindowMs);
-    this.failuresPerTarget = limiter('failures-per-target', settings.loginFailuresPerTarget, settings.loginWindowMs);
-    this.sessionsPerIp = limiter('sessions-per-ip', settings.sessionsPerIp, settings.sessionWindowMs);
+    this.loginsPerIp = limiter('logins-per-ip', limits.loginsPerIp, limits.loginWindowMs);
+    this.sessionsPerIp = limiter('sessions-per-ip', limits.sessionsPerIp, limits.sessionWindowMs);
+    // A login is over by the placement timeout plus the login timeout; a slot outliving that was its gateway's, now dead.
+    const inFlight: SlotPolicy = { limit: limits.loginsInFlightPerIp, holdMs: settings.cluster.placementTimeoutMs + settings.ssh.loginTimeoutMs, failureWindowMs: 1 };
+    this.loginsInFlight = store === 'memory' ? new MemoryAttemptSlots(inFlight) : new RedisAttemptSlots(store.redis, (key) => store.keys.attemptSlots('client', key), inFlight);
+    this.ipv6PrefixBits = limits.ipv6PrefixBits;
   }
 
   /**
-   * Admits a login from `ip` to `target`, counting the attempt, or says why
-   * not: the target is locked after too many failures, or the address has
-   * started too many logins or sessions.
+   * Admits login `loginId` from `ip`, counting it, or says why not: the
+   * address has opened too many sessions, started too many logins, or has
+   * too many under way. An admitted login must be ended with loginEnded().
    */
-  async admitLogin(ip: string, target: LoginTarget): Promise<string | undefined> {
-    const [failures, sessions] = await Promise.all([this.failuresPerTarget.get(targetKey(target)), this.sessionsPerIp.get(ip)]);
-    if (failures && failures.remainingPoints <= 0) {
-      return `Too many failed logins for ${target.username}@${target.host}; try again in ${seconds(failures.msBeforeNext)} s`;
-    }
+  async admitLogin(ip: string, loginId: string): Promise<string | undefined> {
+    const client = clientKey(ip, this.ipv6PrefixBits);
+    const sessions = await this.sessionsPerIp.get(client);
     if (sessions && sessions.remainingPoints <= 0) return `Too many new sessions from your address; try again in ${seconds(sessions.msBeforeNext)} s`;
-    return consume(this.loginsPerIp, ip, 'Too many login attempts from your address');
+    const busy = await this.loginsInFlight.take(client, loginId);
+    if (busy) return 'Too many logins under way from your address; wait for one to finish';
+    const refusal = await consume(this.loginsPerIp, client, 'Too many login attempts from your address');
+    if (refusal) await this.loginsInFlight.release(client, loginId, false);
+    return refusal;
   }
 
-  async loginFailed(target: LoginTarget): Promise<void> {
-    await count(this.failuresPerTarget, targetKey(target));
+  /** The login is over (either way): its in-flight slot is free. */
+  async loginEnded(ip: string, loginId: string): Promise<void> {
+    await this.loginsInFlight.release(clientKey(ip, this.ipv6PrefixBits), loginId, false);
   }
 
   async sessionStarted(ip: string): Promise<void> {
-    await count(this.sessionsPerIp, ip);
+    await consume(this.sessionsPerIp, clientKey(ip, this.ipv6PrefixBits), 'over the limit');
   }
 }
 
@@ -82,16 +88,6 @@ async function consume(limiter: RateLimiterAbstract, key: string, what: string):
   }
 }
 
-/** Consumes one point where being over the limit refuses nothing now; the next admitLogin reads it. */
-async function count(limiter: RateLimiterAbstract, key: string): Promise<void> {
-  await consume(limiter, key, 'over the limit');
-}
-
 function seconds(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
-}
-
-/** Usernames are client input of any length; the key is a fixed-size digest of the target. */
-function targetKey(target: LoginTarget): string {
-  return createHash('sha256').update(`${target.username}\u0000${target.host.toLowerCase()}\u0000${target.port}`).digest('base64url').slice(0, 22);
 }

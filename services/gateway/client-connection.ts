@@ -13,6 +13,7 @@ import type { Bus } from '../../shared/bus/bus.js';
 import type { HostKeyNotice, InboxAddress, ToGateway, ToWorker } from '../../shared/bus/messages.js';
 import type { Config } from '../../shared/config/schema.js';
 import type { CredentialHandoff } from '../../shared/credential-handoff/credential-handoff.js';
+import type { OwnershipProofs } from '../../shared/crypto/ownership-proof.js';
 import type { SealedBox } from '../../shared/crypto/sealed-box.js';
 import { newResumeToken, type ResumeTokenHasher } from '../../shared/crypto/resume-token.js';
 import type { Logger } from '../../shared/log/logger.js';
@@ -41,7 +42,11 @@ import {
 import type { SessionStore } from '../../shared/session-store/session-store.js';
 import type { AbuseLimits } from './abuse-limits.js';
 import type { GatewayMetrics } from './metrics.js';
+import { InputWindow } from './input-window.js';
+import { LogBudget } from './log-budget.js';
 import { OutputAcks } from './output-acks.js';
+import { Receipts } from './receipts.js';
+import { SocketWriter } from './socket-writer.js';
 import { parseInbound } from './validation.js';
 import { WorkerOutbox } from './worker-outbox.js';
 
@@ -61,6 +66,8 @@ export interface GatewayParts {
   limits: AbuseLimits;
   credentialsBox: SealedBox;
   tokenHasher: ResumeTokenHasher;
+  /** Checks who owns a session, and signs this gateway's claims to carry one. */
+  proofs: OwnershipProofs;
   log: Logger;
   metrics: GatewayMetrics;
 }
@@ -77,6 +84,21 @@ export interface SocketArrival {
 export interface SessionRoutes {
   register(sid: string, connection: ClientConnection): void;
   unregister(sid: string, connection: ClientConnection): void;
+  /**
+   * A resume of `sid` starts on this connection: the worker's answer comes
+   * to it, and a connection of this gateway that carries the session now is
+   * held (it sends nothing on) until the resume ends. False when another
+   * resume of the session is under way here.
+   */
+  beginResume(sid: string, connection: ClientConnection): boolean;
+  /** The worker attached the session to `connection`, which carries it from now on. */
+  completeResume(sid: string, connection: ClientConnection): void;
+  /**
+   * The resume ended without an attach. `refused`: the worker said no, and a
+   * connection that carried the session goes on. `unknown` (no answer, or the
+   * socket left): the session is detached, and such a connection taken over.
+   */
+  abandonResume(sid: string, connection: ClientConnection, outcome: 'refused' | 'unknown'): void;
 }
 
 type Phase = 'awaiting-auth' | 'placing' | 'logging-in' | 'resuming' | 'live' | 'gone';
@@ -107,15 +129,23 @@ export class ClientConnection {
   private resumeToken = '';
   /** The hash of the session's current resume token. */
   private tokenHash = '';
-  /** While resuming: the token hash to restore if the worker refuses. */
-  private replacedTokenHash: string | undefined;
   private resumeTimer: NodeJS.Timeout | undefined;
   private placementTimer: NodeJS.Timeout | undefined;
   private readonly outbox: WorkerOutbox;
+  private readonly writer: SocketWriter;
+  private readonly receipts: Receipts;
   private readonly acks: OutputAcks;
+  private readonly input: InputWindow;
+  /** The client was told its input is being dropped; told again only after the window has reopened. */
+  private inputRefusalTold = false;
   private readonly log: Logger;
+  /** Lines about this client's misbehaviour, which it could otherwise make as many of as it likes. */
+  private readonly complaints: LogBudget;
+  private unknownEventSeen = false;
   /** Settles once the socket's credentials are known: handed off over HTTP, or to be asked for. */
   private readonly started: Promise<void>;
+  /** The login holding one of this client's in-flight slots (limits), until it is over. */
+  private loginSlot: string | undefined;
   /** Set when the socket came from `/ssh/host/:host`: every login on it must go there. */
   private lockedTarget: { host: string; port: number } | undefined;
 
@@ -126,9 +156,19 @@ export class ClientConnection {
     private readonly arrival: SocketArrival,
   ) {
     this.log = parts.log.child({ socket: socket.id, client: arrival.clientAddress });
+    this.complaints = new LogBudget(this.log);
     this.outbox = new WorkerOutbox(parts.bus, this.log);
-    this.acks = new OutputAcks(parts.settings.flow.lowWaterBytes, () => socket.conn.transport, (offset) => {
-      if (this.phase === 'live' && this.sid) this.toWorker({ type: 'ack', sid: this.sid, offset });
+    this.acks = new OutputAcks(parts.settings.flow.lowWaterBytes, () => this.writer.outputOffset, (ack) => {
+      if (this.phase === 'live' && this.sid) this.toWorker({ ...ack, sid: this.sid });
+    });
+    this.writer = new SocketWriter(socket, (delivered) => this.acks.written(delivered));
+    this.receipts = new Receipts(socket.conn);
+    this.input = new InputWindow(parts.settings.flow.inputWindowBytes, {
+      paused: (inputOffset) => socket.emit('session:input-paused', { inputOffset }),
+      resumed: (inputOffset) => {
+        this.inputRefusalTold = false;
+        socket.emit('session:input-resumed', { inputOffset });
+      },
     });
     this.listen();
     this.started = this.start(arrival.handoffId);
@@ -160,6 +200,13 @@ export class ClientConnection {
   deliver(message: ToGateway): void {
     switch (message.type) {
       case 'claimed':
+        if (!this.parts.proofs.ownerMatches(message.sid, message.worker, message.proof)) {
+          // Not made with the cluster secret: someone wrote to this inbox who
+          // should not. Nothing of this session goes there.
+          this.log.error({ sid: message.sid, worker: message.worker, event: 'forged-claim' }, 'claim without a valid proof ignored');
+          return;
+        }
+        if (this.phase !== 'placing') return;
         this.outbox.reset(message.worker);
         this.phase = 'logging-in';
         clearTimeout(this.placementTimer);
@@ -175,14 +222,14 @@ export class ClientConnection {
       case 'hostkey-notice':
         return this.relayHostKeyNotice(message.notice);
       case 'auth-result':
-        this.countLoginOutcome(message.success, message.credentialsRejected === true);
+        if (message.success) this.countSession();
         return message.success ? this.loggedIn() : this.loginFailed(message.message ?? 'Authentication failed');
       case 'output':
         return this.emitOutput(message.data);
       case 'exec-data':
-        if (message.message.type === 'stdout') this.socket.emit('data', message.message.data);
-        this.socket.emit('exec-data', message.message);
-        return;
+        return this.writer.exec(message.message, message.bytes);
+      case 'input-ack':
+        return this.input.takenUpTo(message.offset);
       case 'exec-exit':
         this.socket.emit('exec-exit', message.message);
         return;
@@ -196,21 +243,40 @@ export class ClientConnection {
         this.sessionClosed(message.reason, message.exitCode, message.signal);
         return;
       case 'attached':
-        return this.resumed(message.offset, message.inputOffset);
+        return this.resumed(message.offset, message.inputOffset, message.inputTaken);
       case 'attach-failed':
-        return void this.resumeFailed(message.reason, message.message);
+        return this.resumeFailed(message.reason, message.message, 'refused');
       case 'detached':
-        this.socket.emit('session:detached', { reason: message.reason });
-        this.log.info({ sid: message.sid, event: 'session-taken-over' }, 'another socket took the session over');
-        this.forgetSession();
-        this.phase = 'gone';
-        this.socket.disconnect(true);
-        return;
+        return this.takenOver();
     }
+  }
+
+  /**
+   * Another socket resumed the session (through another gateway, whose
+   * worker said so, or through this one): this socket loses it at once, and
+   * its later goodbye concerns no session.
+   */
+  takenOver(): void {
+    if (this.phase === 'gone') return;
+    this.socket.emit('session:detached', { reason: 'taken-over' });
+    this.log.info({ sid: this.sid, event: 'session-taken-over' }, 'another socket took the session over');
+    this.forgetSession();
+    this.phase = 'gone';
+    this.socket.disconnect(true);
   }
 
   private get gatewayAddress(): `gw:${string}` {
     return this.parts.bus.address as `gw:${string}`;
+  }
+
+  /** Another socket of this gateway is resuming the session: send nothing on until it is decided. */
+  hold(): void {
+    this.outbox.hold();
+  }
+
+  /** That resume was refused: this socket still carries the session. */
+  release(): void {
+    this.outbox.release();
   }
 
   /** The worker this connection's session lives on, if any. */
@@ -221,7 +287,7 @@ export class ClientConnection {
   /** The session's worker died: the session is gone for good. */
   workerLost(): void {
     if (this.phase === 'logging-in') this.loginFailed('The SSH worker stopped during login; try again');
-    else if (this.phase === 'resuming') void this.resumeFailed('expired', 'The SSH worker for this session stopped unexpectedly');
+    else if (this.phase === 'resuming') this.resumeFailed('expired', 'The SSH worker for this session stopped unexpectedly', 'unknown');
     else if (this.phase === 'live') this.sessionClosed('The SSH worker for this session stopped unexpectedly');
   }
 
@@ -232,7 +298,12 @@ export class ClientConnection {
    */
   reattach(): void {
     if (this.phase !== 'live' || !this.sid) return;
-    this.toWorker({ type: 'attach', sid: this.sid, offset: this.acks.offset, tokenHash: this.tokenHash });
+    this.toWorker(this.attachMessage(this.sid, this.writer.outputOffset));
+  }
+
+  /** An attach signed for this gateway: only the cluster's own gateways can make one. */
+  private attachMessage(sid: string, offset: number): ToWorker {
+    return { type: 'attach', ...this.parts.proofs.attach({ sid, gateway: this.gatewayAddress, offset, tokenHash: this.tokenHash }) };
   }
 
   /**
@@ -262,7 +333,7 @@ export class ClientConnection {
       const parsed = this.parse('hostkey:verify-response', hostKeyVerifyResponsePayload, raw);
       if (!parsed) return;
       if (!this.hostKeyAsked || this.phase !== 'logging-in') {
-        socket.emit('ssherror', 'No host key verification is waiting for an answer');
+        this.tell('No host key verification is waiting for an answer');
         return;
       }
       this.hostKeyAsked = false;
@@ -274,7 +345,7 @@ export class ClientConnection {
     });
     socket.on('data', (raw) => {
       const parsed = this.parse('data', dataPayload, raw);
-      if (parsed !== undefined && this.phase === 'live') this.toWorker({ type: 'input', sid: this.sid!, data: Buffer.from(parsed, 'utf8') });
+      if (parsed !== undefined) this.typed(parsed);
     });
     socket.on('resize', (raw) => {
       const parsed = this.parse('resize', resizePayload, raw);
@@ -287,7 +358,7 @@ export class ClientConnection {
     socket.on('exec', (raw) => {
       const parsed = this.parse('exec', execPayload, raw);
       if (!parsed) return;
-      if (this.phase !== 'live') socket.emit('ssherror', 'No SSH connection');
+      if (this.phase !== 'live') this.tell('No SSH connection');
       else this.toWorker({ type: 'exec', sid: this.sid!, request: parsed });
     });
     socket.on('session:resume', (raw) => void this.resume(raw));
@@ -295,10 +366,15 @@ export class ClientConnection {
       const parsed = this.parse('session:ack', sessionAckPayload, raw);
       if (parsed) this.clientAck(parsed.offset);
     });
-    socket.onAny((event: string) => {
-      if (KNOWN_EVENTS.has(event)) return;
-      this.log.warn({ event }, 'unknown event from client');
-      socket.emit('ssherror', `Unsupported event: ${String(event).slice(0, 64)}`);
+    socket.onAny((event: unknown) => {
+      if (typeof event === 'string' && KNOWN_EVENTS.has(event)) return;
+      // An event name can be as long as a message may be: only its start is repeated, and never its payload.
+      const name = String(event).slice(0, 64);
+      if (!this.unknownEventSeen) {
+        this.unknownEventSeen = true;
+        this.complaints.warn({ event: name }, 'unknown event from client (further ones from this socket are not logged)');
+      }
+      this.tell(`Unsupported event: ${name}`);
     });
     socket.on('disconnect', (reason) => this.disconnected(reason));
   }
@@ -310,27 +386,27 @@ export class ClientConnection {
   private parse<S extends z.ZodType>(event: string, schema: S, raw: unknown): z.output<S> | undefined {
     const parsed = parseInbound(schema, raw);
     if (parsed.ok) return parsed.value;
-    this.log.warn({ event, problem: parsed.problem }, 'invalid event payload');
-    this.socket.emit('ssherror', `Invalid ${event} payload: ${parsed.problem}`);
+    this.complaints.warn({ event, problem: parsed.problem }, 'invalid event payload');
+    this.tell(`Invalid ${event} payload: ${parsed.problem}`);
     return undefined;
   }
 
   private async authenticate(raw: unknown): Promise<void> {
     await this.started;
     if (this.phase !== 'awaiting-auth') {
-      this.socket.emit('ssherror', this.phase === 'live' ? 'Already authenticated' : 'Authentication already in progress');
+      this.tell(this.phase === 'live' ? 'Already authenticated' : 'Authentication already in progress');
       return;
     }
     const parsed = parseInbound(authenticatePayload, raw);
     if (!parsed.ok) {
-      this.log.warn({ event: 'authenticate', problem: parsed.problem }, 'invalid event payload');
-      this.socket.emit('authentication', { action: 'auth_result', success: false, message: `Invalid credentials: ${parsed.problem}` });
+      this.complaints.warn({ event: 'authenticate', problem: parsed.problem }, 'invalid event payload');
+      this.answer(() => this.socket.emit('authentication', { action: 'auth_result', success: false, message: `Invalid credentials: ${parsed.problem}` }));
       return;
     }
     const locked = this.lockedTarget;
     if (locked && (parsed.value.host !== locked.host || (parsed.value.port ?? this.parts.settings.ssh.port) !== locked.port)) {
-      this.log.warn({ event: 'login-refused', target: `${parsed.value.host}:${parsed.value.port}`, locked: `${locked.host}:${locked.port}` }, 'login outside the host lock');
-      this.socket.emit('authentication', { action: 'auth_result', success: false, message: `This session is locked to ${locked.host}:${locked.port}` });
+      this.complaints.warn({ event: 'login-refused', target: `${parsed.value.host}:${parsed.value.port}`, locked: `${locked.host}:${locked.port}` }, 'login outside the host lock');
+      this.answer(() => this.socket.emit('authentication', { action: 'auth_result', success: false, message: `This session is locked to ${locked.host}:${locked.port}` }));
       return;
     }
     await this.place(parsed.value);
@@ -341,14 +417,15 @@ export class ClientConnection {
     const sid = randomUUID();
     const target = { username: credentials.username, host: credentials.host, port: credentials.port ?? settings.ssh.port };
     this.phase = 'placing';
-    const refusal = await this.parts.limits.admitLogin(this.arrival.clientAddress, target).catch((error: Error) => {
+    const refusal = await this.parts.limits.admitLogin(this.arrival.clientAddress, sid).catch((error: Error) => {
       // The limits are a guard, not a dependency: a Redis hiccup must not stop logins.
       this.log.warn({ err: error.message }, 'could not check the login limits; admitting');
       return undefined;
     });
-    if (this.phase !== 'placing') return;
+    if (!refusal) this.loginSlot = sid;
+    if (this.phase !== 'placing') return this.endLoginSlot();
     if (refusal) {
-      this.log.warn({ event: 'login-refused', user: target.username, target: `${target.host}:${target.port}`, why: refusal }, 'login refused by a limit');
+      this.complaints.warn({ event: 'login-refused', user: target.username, target: `${target.host}:${target.port}`, why: refusal }, 'login refused by a limit');
       this.parts.metrics.loginFinished(false);
       this.parts.metrics.limitHit('login');
       this.phase = 'awaiting-auth';
@@ -366,7 +443,7 @@ export class ClientConnection {
       sid,
     );
     const timeoutMs = settings.cluster.placementTimeoutMs;
-    const tokenHash = tokenHasher.hash(this.resumeToken);
+    const tokenHash = tokenHasher.hash(sid, this.resumeToken);
     this.tokenHash = tokenHash;
     try {
       await store.create({ sid, gateway: this.gatewayAddress, tokenHash, ...target }, timeoutMs + settings.ssh.readyTimeoutMs);
@@ -408,38 +485,46 @@ export class ClientConnection {
   private async resume(raw: unknown): Promise<void> {
     await this.started;
     if (this.phase !== 'awaiting-auth') {
-      this.socket.emit('ssherror', 'This socket already carries a session');
+      this.tell('This socket already carries a session');
       return;
     }
     const request = this.parse('session:resume', sessionResumePayload, raw);
     if (!request) return;
-    const { store, tokenHasher } = this.parts;
+    const { store, tokenHasher, proofs } = this.parts;
     const sid = request.sessionId;
     const refuse = (reason: ResumeFailureReason, message: string) => {
       this.parts.metrics.resumeFinished(reason);
-      this.log.info({ event: 'resume-failed', sid, reason }, 'resume refused');
-      this.socket.emit('session:resume-failed', { reason, message });
+      this.complaints.info({ event: 'resume-failed', sid, reason }, 'resume refused');
+      this.answer(() => this.socket.emit('session:resume-failed', { reason, message }));
     };
     this.phase = 'resuming';
     try {
       const found = await store.lookup(sid);
+      if (this.phase !== 'resuming') return; // the socket went meanwhile
       if (found.status === 'unknown') return refuse('unknown', 'No such session');
       if (found.status === 'ended') return refuse('expired', `The session has ended: ${found.reason}`);
       if (found.status === 'pending') return refuse('busy', 'The session is still logging in');
-      if (!tokenHasher.matches(request.resumeToken, found.tokenHash)) return refuse('forbidden', 'The resume token is not valid for this session');
+      // The newest token, or the one it replaced while the client has not shown it got the newest.
+      const presented = [found.tokenHash, found.priorTokenHash].find((hash) => hash !== undefined && tokenHasher.matches(sid, request.resumeToken, hash));
+      if (!presented) return refuse('forbidden', 'The resume token is not valid for this session');
+      if (!proofs.ownerMatches(sid, found.owner, found.ownerProof)) {
+        this.log.error({ sid, owner: found.owner, event: 'forged-owner' }, "the session record's owner has no valid proof: refusing to send anything there");
+        return refuse('forbidden', 'The session record failed its integrity check');
+      }
       const token = newResumeToken();
-      const tokenHash = tokenHasher.hash(token);
-      const rotated = await store.rotateToken(sid, found.tokenHash, tokenHash, this.gatewayAddress);
+      const tokenHash = tokenHasher.hash(sid, token);
+      const rotated = await store.rotateToken(sid, presented, tokenHash, this.gatewayAddress);
       if (rotated === 'gone') return refuse('expired', 'The session has ended');
       if (rotated === 'changed') return refuse('busy', 'Another resume of this session is in progress');
+      // The socket went meanwhile: its client still holds the token it presented, which stays valid.
+      if (this.phase !== 'resuming') return;
+      if (!this.routes.beginResume(sid, this)) return refuse('busy', 'Another resume of this session is in progress');
       this.sid = sid;
       this.outbox.reset(found.owner);
       this.resumeToken = token;
       this.tokenHash = tokenHash;
-      this.replacedTokenHash = found.tokenHash;
-      this.routes.register(sid, this);
-      this.resumeTimer = setTimeout(() => void this.resumeFailed('busy', "The session's worker did not answer in time"), RESUME_ANSWER_TIMEOUT_MS);
-      this.toWorker({ type: 'attach', sid, offset: request.offset, tokenHash });
+      this.resumeTimer = setTimeout(() => this.resumeFailed('busy', "The session's worker did not answer in time", 'unknown'), RESUME_ANSWER_TIMEOUT_MS);
+      this.toWorker(this.attachMessage(sid, request.offset));
     } catch (error) {
       this.log.warn({ sid, err: (error as Error).message }, 'resume failed on the session store');
       refuse('busy', 'The session directory is unreachable; try again');
@@ -448,31 +533,37 @@ export class ClientConnection {
     }
   }
 
-  private resumed(offset: number, inputOffset: number): void {
+  private resumed(offset: number, inputOffset: number, inputTaken: number): void {
     if (this.phase !== 'resuming') return;
     clearTimeout(this.resumeTimer);
     this.phase = 'live';
-    this.replacedTokenHash = undefined;
-    this.acks.restart(offset);
+    this.routes.completeResume(this.sid!, this);
+    this.startStreams(offset, inputOffset, inputTaken);
     this.socket.emit('session:resumed', { offset, inputOffset });
     this.announceSession();
+    // The token this resume replaced stays valid until the client has shown
+    // it holds the new one: a socket lost before that must not leave a
+    // session with a token nobody holds.
+    const { sid, tokenHash } = this;
+    this.receipts.afterReceipt(() => {
+      this.parts.store.confirmToken(sid!, tokenHash).catch((error: Error) => this.log.warn({ sid, err: error.message }, 'could not retire the prior resume token'));
+    });
     this.parts.metrics.resumeFinished('resumed');
     this.log.info({ event: 'session-resumed', sid: this.sid, offset, inputOffset }, 'session resumed');
   }
 
   /** The worker refused (or never answered): put the old token back and tell the client. */
-  private async resumeFailed(reason: ResumeFailureReason, message: string): Promise<void> {
+  private resumeFailed(reason: ResumeFailureReason, message: string, outcome: 'refused' | 'unknown'): void {
     if (this.phase !== 'resuming') return;
     clearTimeout(this.resumeTimer);
     const sid = this.sid!;
-    const replaced = this.replacedTokenHash;
+    // Without an answer the attach may still happen: the session must then
+    // wait for the next resume (a worker carried by another gateway ignores
+    // this), and the token the client presented still opens it.
+    if (outcome === 'unknown') this.toWorker({ type: 'detach', sid });
+    this.routes.abandonResume(sid, this, outcome);
     this.forgetSession();
     this.phase = 'awaiting-auth';
-    if (replaced) {
-      await this.parts.store
-        .rotateToken(sid, this.tokenHash, replaced, this.gatewayAddress)
-        .catch(() => undefined);
-    }
     this.resumeToken = '';
     this.parts.metrics.resumeFinished(reason);
     this.log.info({ event: 'resume-failed', sid, reason }, 'resume refused');
@@ -484,7 +575,7 @@ export class ClientConnection {
     if (!parsed) return;
     const prompt = this.pendingPrompt;
     if (!prompt || this.phase !== 'logging-in') {
-      this.socket.emit('ssherror', 'No login prompt is waiting for an answer');
+      this.tell('No login prompt is waiting for an answer');
       return;
     }
     this.pendingPrompt = undefined;
@@ -512,6 +603,8 @@ export class ClientConnection {
     const target = this.target!;
     this.phase = 'live';
     this.pendingPrompt = undefined;
+    this.endLoginSlot();
+    this.startStreams(0, 0, 0);
     this.parts.metrics.loginFinished(true);
     this.socket.emit('authentication', { action: 'auth_result', success: true });
     this.announceSession();
@@ -521,19 +614,17 @@ export class ClientConnection {
     this.socket.emit('updateUI', { element: 'status', value: 'Connected' });
   }
 
-  /**
-   * Feeds the limits: refused credentials count against the target (a host
-   * that is down or not permitted says nothing about a password), a success
-   * as a session from this client.
-   */
-  private countLoginOutcome(success: boolean, credentialsRejected: boolean): void {
-    const { limits } = this.parts;
-    const counted = success
-      ? limits.sessionStarted(this.arrival.clientAddress)
-      : credentialsRejected && this.target
-        ? limits.loginFailed(this.target)
-        : undefined;
-    counted?.catch((error: Error) => this.log.warn({ err: error.message }, 'could not count the login outcome'));
+  /** A login succeeded: it counts as a new session from this client. */
+  private countSession(): void {
+    this.parts.limits.sessionStarted(this.arrival.clientAddress).catch((error: Error) => this.log.warn({ err: error.message }, 'could not count the session'));
+  }
+
+  /** The login is over, one way or another: the client's in-flight slot is free. */
+  private endLoginSlot(): void {
+    const slot = this.loginSlot;
+    if (!slot) return;
+    this.loginSlot = undefined;
+    this.parts.limits.loginEnded(this.arrival.clientAddress, slot).catch((error: Error) => this.log.warn({ err: error.message }, 'could not free the login slot'));
   }
 
   /** session:info with the current resume token, which this gateway then forgets. */
@@ -550,6 +641,7 @@ export class ClientConnection {
 
   private loginFailed(message: string): void {
     clearTimeout(this.placementTimer);
+    this.endLoginSlot();
     this.parts.metrics.loginFinished(false);
     this.socket.emit('authentication', { action: 'auth_result', success: false, message });
     this.forgetSession();
@@ -567,27 +659,70 @@ export class ClientConnection {
   private control(action: 'replayCredentials' | 'reauth'): void {
     const { options } = this.parts.settings;
     if (action === 'reauth') {
-      if (!options.allowReauth) this.socket.emit('ssherror', 'Re-authentication not permitted');
-      else this.socket.emit('authentication', { action: 'reauth' });
+      if (!options.allowReauth) this.tell('Re-authentication not permitted');
+      else this.answer(() => this.socket.emit('authentication', { action: 'reauth' }));
       return;
     }
-    if (!options.allowReplay) this.socket.emit('ssherror', 'Credential replay not permitted');
-    else if (this.phase !== 'live') this.socket.emit('ssherror', 'No active shell');
+    if (!options.allowReplay) this.tell('Credential replay not permitted');
+    else if (this.phase !== 'live') this.tell('No active shell');
     else this.toWorker({ type: 'replay-credentials', sid: this.sid! });
   }
 
+  /** Output and input counting start afresh (a login) or where the worker stands (a resume). */
+  private startStreams(outputOffset: number, inputOffset: number, inputTaken: number): void {
+    this.writer.restart(outputOffset);
+    this.acks.restart(outputOffset);
+    this.input.restart(inputOffset, inputTaken);
+    this.inputRefusalTold = false;
+  }
+
   private emitOutput(data: Buffer): void {
-    this.socket.emit('data', data);
+    this.writer.output(data);
     this.parts.metrics.outputSent(data.length);
-    this.acks.emitted(data.length);
+  }
+
+  /**
+   * Input from the client goes to the worker in order while the input window
+   * has room (the shell need not be open yet: the worker holds it until it
+   * is). Refused input is dropped, and the client told once until the window reopens.
+   */
+  private typed(text: string): void {
+    if (this.phase !== 'live') return this.refuseInput('No SSH session is open yet: input dropped');
+    // Measured before it is copied: refused input must cost as little as possible.
+    if (!this.input.offer(Buffer.byteLength(text, 'utf8'))) {
+      return this.refuseInput(`Input dropped: the remote program is not reading its input (${Math.round(this.input.backlog / 1024)} KiB waiting)`);
+    }
+    this.toWorker({ type: 'input', sid: this.sid!, data: Buffer.from(text, 'utf8') });
+  }
+
+  private refuseInput(message: string): void {
+    if (this.inputRefusalTold) return;
+    this.inputRefusalTold = true;
+    this.complaints.info({ sid: this.sid, event: 'input-refused', phase: this.phase }, message);
+    this.tell(message);
+  }
+
+  /** An error answering something the client did: `ssherror`, within the answer budget. */
+  private tell(message: string): void {
+    this.answer(() => this.socket.emit('ssherror', message));
+  }
+
+  /**
+   * Sends an answer to a client event, unless the client has not been
+   * reading its answers: a client can send events far faster than it reads,
+   * and what it does not read must not pile up here (socket-writer.ts).
+   */
+  private answer(send: () => void): void {
+    if (this.writer.mayAnswer()) send();
   }
 
   private clientAck(offset: number): void {
-    if (!this.acks.fromClient(offset)) this.socket.emit('ssherror', 'session:ack offset is ahead of the output sent');
+    if (!this.acks.fromClient(offset)) this.tell('session:ack offset is ahead of the output sent');
   }
 
   private disconnected(reason: string): void {
     clearTimeout(this.placementTimer);
+    this.endLoginSlot();
     const sid = this.sid;
     if (!sid) {
       // Also stops a login still being admitted from going ahead.
@@ -603,9 +738,12 @@ export class ClientConnection {
       const intentional = reason === 'client namespace disconnect';
       const ends = intentional ? this.phase !== 'resuming' : this.phase === 'logging-in';
       this.toWorker(ends ? { type: 'close', sid, reason: 'client disconnected' } : { type: 'detach', sid });
+      if (this.phase === 'resuming') this.routes.abandonResume(sid, this, 'unknown');
     }
     this.log.info({ sid, reason }, 'socket disconnected');
     this.forgetSession();
+    this.writer.close();
+    this.receipts.close();
     this.phase = 'gone';
   }
 
@@ -616,8 +754,7 @@ export class ClientConnection {
     this.sid = undefined;
     this.pendingPrompt = undefined;
     this.hostKeyAsked = false;
-    this.replacedTokenHash = undefined;
-    this.acks.restart(0);
+    this.startStreams(0, 0, 0);
   }
 
   private toWorker(message: ToWorker): void {

@@ -15,6 +15,7 @@ import { clientAddressOf, proxyTrust, type ProxyTrust } from './client-address.j
 import { eventRateLimit } from './event-rate-limit.js';
 import { expiredHandoffCookie, handoffIdOf } from './http/handoff-cookie.js';
 import { originAllowed } from './origin-policy.js';
+import { readBudget } from './read-budget.js';
 
 /** Big enough for a pasted private key, small enough to refuse abuse. */
 const MAX_SOCKET_MESSAGE_BYTES = 512 * 1024;
@@ -32,16 +33,20 @@ export class Gateway implements SessionRoutes {
   readonly io: Server<UntrustedEvents<ClientToServerEvents>, ServerToClientEvents>;
   /** Connections by the session they carry: where inbox messages go. */
   private readonly connections = new Map<string, ClientConnection>();
+  /** Connections resuming a session, by session: where the worker's answer goes. */
+  private readonly resumes = new Map<string, ClientConnection>();
   /** Every open socket's connection, with a session or not. */
   private readonly sockets = new Set<ClientConnection>();
   private readonly workerMisses = new Map<string, number>();
   private livenessTimer: NodeJS.Timeout | undefined;
   private readonly proxyTrust: ProxyTrust;
   private readonly limitEvents: (socket: Socket) => void;
+  private readonly limitReads: (socket: Socket) => void;
 
   constructor(private readonly parts: GatewayParts, httpServer: HttpServer, options: GatewayOptions) {
     this.proxyTrust = proxyTrust(parts.settings.http.trustedProxies);
     this.limitEvents = eventRateLimit(parts.settings.limits.eventsPerSecond, parts.log, parts.metrics);
+    this.limitReads = readBudget(parts.settings.limits.inboundBytesPerSecond);
     this.io = new Server(httpServer, {
       path: SOCKET_IO_PATH,
       // WebSocket only: no long-polling, so no sticky sessions are needed
@@ -80,6 +85,7 @@ export class Gateway implements SessionRoutes {
     });
     this.io.on('connection', (socket) => {
       this.limitEvents(socket);
+      this.limitReads(socket);
       const connection = new ClientConnection(socket, this.parts, this, {
         clientAddress: clientAddressOf(socket.request, this.proxyTrust),
         handoffId: handoffIdOf(socket.request.headers.cookie),
@@ -97,6 +103,36 @@ export class Gateway implements SessionRoutes {
 
   unregister(sid: string, connection: ClientConnection): void {
     if (this.connections.get(sid) === connection) this.connections.delete(sid);
+    if (this.resumes.get(sid) === connection) this.resumes.delete(sid);
+  }
+
+  /*
+   * Resumes on this gateway. The worker cannot tell two sockets of one
+   * gateway apart, so the gateway keeps the newest-socket-wins rule itself:
+   * a socket here that carries the session is held while another resumes it
+   * (nothing it sends reaches the worker), then taken over if the resume
+   * succeeds, and released if the worker refuses it.
+   */
+  beginResume(sid: string, connection: ClientConnection): boolean {
+    if (this.resumes.has(sid)) return false;
+    this.resumes.set(sid, connection);
+    this.connections.get(sid)?.hold();
+    return true;
+  }
+
+  completeResume(sid: string, connection: ClientConnection): void {
+    if (this.resumes.get(sid) === connection) this.resumes.delete(sid);
+    const previous = this.connections.get(sid);
+    this.connections.set(sid, connection);
+    if (previous && previous !== connection) previous.takenOver();
+  }
+
+  abandonResume(sid: string, connection: ClientConnection, outcome: 'refused' | 'unknown'): void {
+    if (this.resumes.get(sid) !== connection) return;
+    this.resumes.delete(sid);
+    const previous = this.connections.get(sid);
+    if (outcome === 'refused') previous?.release();
+    else previous?.takenOver();
   }
 
   /**
@@ -145,7 +181,8 @@ export class Gateway implements SessionRoutes {
       this.parts.log.warn({ sid: message.sid, type: message.type }, 'worker-bound message in a gateway inbox; dropped');
       return;
     }
-    const connection = this.connections.get(message.sid);
+    const resuming = message.type === 'attached' || message.type === 'attach-failed' ? this.resumes.get(message.sid) : undefined;
+    const connection = resuming ?? this.connections.get(message.sid);
     if (connection) connection.deliver(message);
     else this.parts.log.debug({ sid: message.sid, type: message.type }, 'message for a session with no socket here');
   }

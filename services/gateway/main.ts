@@ -69,7 +69,7 @@ const gateway: Gateway = new Gateway(
     store: new RedisSessionStore(state, keys),
     placement,
     handoff,
-    limits: new AbuseLimits(config.limits, { redis: state, keys }),
+    limits: new AbuseLimits(config, { redis: state, keys }),
     ...secrets,
     log,
     metrics,

@@ -1,69 +1,79 @@
 /**
  * What one socket reports to the worker as taken of the session's output
- * (session-extension.md rule 5). Clients that send `session:ack` report what
- * they have rendered, and those acknowledgements are passed on. For clients
- * that never do (a stock WebSSH2 page), output counts as taken once the
- * WebSocket has written it to the OS (the transport's `drain`): a client that
- * stops reading stops the drains, and the worker's window stops the SSH
- * channel.
+ * (session-extension.md rule 5): terminal output as an offset (`ack`), exec
+ * output as bytes (`exec-ack`).
+ *
+ * The ground truth is what the socket has written to the operating system
+ * (socket-writer.ts). Clients that send `session:ack` report what they have
+ * rendered, which may be less: the worker hears the smaller of the two. A
+ * client cannot acknowledge what has not left this process, so one that
+ * stops reading and acknowledges blindly stops its window all the same.
+ * Stock clients, which never acknowledge, are paced by the writes alone.
  *
  * Acknowledgements go out in steps well below the low-water mark, so a
  * paused channel always sees enough acknowledged to resume.
  */
-export interface DrainingTransport {
-  once(event: 'drain', listener: () => void): unknown;
-}
+import type { Delivered } from './socket-writer.js';
+
+export type AckMessage = { type: 'ack'; offset: number } | { type: 'exec-ack'; bytes: number };
 
 export class OutputAcks {
-  /** Output bytes emitted on this socket: session-extension.md's output offset. */
-  offset = 0;
+  private delivered: Delivered = { output: 0, exec: 0 };
+  /** The output offset the worker was last told. */
   private acked = 0;
-  private clientAcks = false;
-  private awaitingDrain = false;
+  /** The exec bytes the worker was last told about, as a running total. */
+  private execAcked = 0;
+  /** The client's own latest acknowledgement, once it sends any. */
+  private clientOffset: number | undefined;
   private readonly stepBytes: number;
 
   constructor(
     lowWaterBytes: number,
-    private readonly transport: () => DrainingTransport,
-    private readonly send: (offset: number) => void,
+    private readonly emitted: () => number,
+    private readonly send: (ack: AckMessage) => void,
   ) {
-    this.stepBytes = Math.min(64 * 1024, Math.floor(lowWaterBytes / 4));
+    this.stepBytes = Math.max(1, Math.min(64 * 1024, Math.floor(lowWaterBytes / 4)));
   }
 
-  /** A new stream position (a login starts at 0, a resume at its offset). */
+  /**
+   * A new output stream position (a login starts at 0, a resume at its
+   * offset). Exec output not yet acknowledged was the previous socket's:
+   * the worker forgets it too when a socket attaches.
+   */
   restart(offset: number): void {
-    this.offset = offset;
     this.acked = offset;
+    this.delivered = { output: offset, exec: this.delivered.exec };
+    this.execAcked = this.delivered.exec;
+    if (this.clientOffset !== undefined) this.clientOffset = offset;
   }
 
-  emitted(bytes: number): void {
-    this.offset += bytes;
-    if (!this.clientAcks) this.ackWhenFlushed();
+  /** The socket has written this much to the OS. */
+  written(delivered: Delivered): void {
+    this.delivered = { output: Math.max(this.delivered.output, delivered.output), exec: Math.max(this.delivered.exec, delivered.exec) };
+    this.reportOutput(false);
+    if (this.delivered.exec - this.execAcked >= this.stepBytes) {
+      const bytes = this.delivered.exec - this.execAcked;
+      this.execAcked = this.delivered.exec;
+      this.send({ type: 'exec-ack', bytes });
+    }
   }
 
   /** The client's own acknowledgement; false when it claims bytes it was never sent. */
   fromClient(offset: number): boolean {
-    this.clientAcks = true;
-    if (offset > this.offset) return false;
-    if (offset - this.acked >= this.stepBytes || (offset === this.offset && offset > this.acked)) this.report(offset);
+    if (offset > this.emitted()) return false;
+    this.clientOffset = Math.max(this.clientOffset ?? 0, offset);
+    this.reportOutput(true);
     return true;
   }
 
-  private ackWhenFlushed(): void {
-    if (this.awaitingDrain || this.offset - this.acked < this.stepBytes) return;
-    this.awaitingDrain = true;
-    const offset = this.offset;
-    this.transport().once('drain', () => {
-      this.awaitingDrain = false;
-      if (this.clientAcks) return;
-      this.report(offset);
-      this.ackWhenFlushed();
-    });
-  }
-
-  private report(offset: number): void {
-    if (offset <= this.acked) return;
-    this.acked = offset;
-    this.send(offset);
+  private reportOutput(fromClient: boolean): void {
+    const taken = this.clientOffset === undefined ? this.delivered.output : Math.min(this.clientOffset, this.delivered.output);
+    if (taken <= this.acked) return;
+    // A client that has rendered everything sent is told at once, so its
+    // window reopens without waiting for a step.
+    const caughtUp = fromClient && taken === this.emitted();
+    if (taken - this.acked < this.stepBytes && !caughtUp) return;
+    this.acked = taken;
+    this.send({ type: 'ack', offset: taken });
   }
 }

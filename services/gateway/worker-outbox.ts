@@ -22,6 +22,8 @@ export class WorkerOutbox {
   private waiting: Queued[] = [];
   private posted = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Set while another socket of this gateway resumes the session: posts wait to see who wins. */
+  private held: ToWorker[] | undefined;
   /** Bumped by reset(): answers to posts from before it are ignored. */
   private generation = 0;
 
@@ -38,13 +40,29 @@ export class WorkerOutbox {
   reset(worker?: InboxAddress): void {
     this.worker = worker;
     this.waiting = [];
+    this.held = undefined;
     this.generation++;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
   }
 
+  /** Keeps posts back (in order, up to MAX_WAITING) until release() sends them or reset() drops them. */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const message of held) this.post(message);
+  }
+
   post(message: ToWorker): void {
     if (!this.worker) return;
+    if (this.held) {
+      if (this.held.length < MAX_WAITING) this.held.push(message);
+      return;
+    }
     const entry = { seq: this.posted++, message };
     if (this.waiting.length > 0) {
       if (this.waiting.length < MAX_WAITING) this.waiting.push(entry);

@@ -20,6 +20,8 @@ export type LoginFailureReason =
   | 'not-permitted'
   | 'cancelled'
   | 'prompt-timeout'
+  /** The target is locked after too many refused logins (or too many at once). */
+  | 'locked'
   /** The server's host key differs from the trusted one. */
   | 'host-key-changed'
   /** An unknown host key, refused by policy (unknownKeyAction: reject). */

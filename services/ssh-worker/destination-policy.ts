@@ -11,6 +11,7 @@ import { isIP } from 'node:net';
 import { SubnetAllowList } from '../../shared/config/cidr.js';
 import { hostLockRefusal, lockedHostOf } from '../../shared/config/host-lock.js';
 import type { Config } from '../../shared/config/schema.js';
+import { canonicalAddress } from '../../shared/net/addresses.js';
 
 export type Destination = { allowed: true; address: string } | { allowed: false; message: string; reason: 'dns' | 'not-permitted' };
 
@@ -18,7 +19,7 @@ export class DestinationPolicy {
   private readonly subnets: SubnetAllowList;
   private readonly ports: ReadonlySet<number>;
 
-  constructor(private readonly ssh: Pick<Config['ssh'], 'allowedSubnets' | 'allowedPorts' | 'host' | 'hostLock'>) {
+  constructor(private readonly ssh: Pick<Config['ssh'], 'allowedSubnets' | 'allowedPorts' | 'host' | 'hostLock' | 'port'>) {
     this.subnets = new SubnetAllowList(ssh.allowedSubnets);
     this.ports = new Set(ssh.allowedPorts);
   }
@@ -32,7 +33,7 @@ export class DestinationPolicy {
     if (this.ports.size > 0 && !this.ports.has(port)) {
       return { allowed: false, message: `Connection to port ${port} is not permitted`, reason: 'not-permitted' };
     }
-    const outsideLock = hostLockRefusal(this.ssh, host);
+    const outsideLock = hostLockRefusal(this.ssh, host, port);
     if (outsideLock) return { allowed: false, message: outsideLock, reason: 'not-permitted' };
     let addresses: string[];
     if (isIP(host)) {
@@ -45,6 +46,9 @@ export class DestinationPolicy {
       }
     }
     const address = addresses.find((candidate) => this.subnets.allows(candidate));
-    return address ? { allowed: true, address } : { allowed: false, message: `Connection to host ${host} is not permitted`, reason: 'not-permitted' };
+    // One spelling per address from here on: the target lock and the host-key store key on it.
+    return address
+      ? { allowed: true, address: canonicalAddress(address) }
+      : { allowed: false, message: `Connection to host ${host} is not permitted`, reason: 'not-permitted' };
   }
 }

@@ -16,6 +16,7 @@ import type { HostKeyNotice } from '../../shared/bus/messages.js';
 import type { HostKeyStore } from '../../shared/host-key-store/host-key-store.js';
 import { fingerprintOf, HOST_KEY_ALGORITHMS, hostKeyOf, sameKey, type HostKey } from '../../shared/host-key-store/host-key.js';
 import type { Config } from '../../shared/config/schema.js';
+import { canonicalAddress, canonicalHostName } from '../../shared/net/addresses.js';
 import type { HostKeyInfo, HostKeyVerifyRequest } from '../../shared/protocol/events.js';
 import type { HostKeyVerifyResponse } from '../../shared/protocol/inbound.js';
 import type { LoginFailureReason } from './connect-errors.js';
@@ -34,27 +35,47 @@ export type HostKeyVerdict = { accepted: true } | { accepted: false; message: st
 export interface HostKeyPolicy {
   unknownKeyAction: Config['ssh']['hostKeyVerification']['unknownKeyAction'];
   promptTimeoutMs: number;
+  /** The store is full: a key the user accepted holds for this login only (and is asked about again next time). */
+  onStoreFull?: () => void;
 }
 
 /** ssh2's default host key algorithms, in its order; ssh-dss only when a trusted key needs it. */
 const DEFAULT_ALGORITHMS = Object.values(HOST_KEY_ALGORITHMS).flat().filter((algorithm) => algorithm !== 'ssh-dss');
 
+/** A login's target: the host as the user named it, and the address it resolved to and is connected to. */
+export interface VerifiedTarget {
+  host: string;
+  address: string;
+  port: number;
+}
+
 export class HostKeyVerifier {
-  static async forTarget(store: HostKeyStore, target: { host: string; port: number }, policy: HostKeyPolicy): Promise<HostKeyVerifier> {
-    return new HostKeyVerifier(store, target, policy, await store.trustedKeys(target.host, target.port));
+  /**
+   * Reads what the store trusts for every name of the target: the host as
+   * typed (a name, or an address in any spelling) and the address connected
+   * to, both in their one canonical spelling. A key seeded for a name thus
+   * holds when the host is reached by its address too, and where the two
+   * disagree the key presented cannot match both: a mismatch, never a prompt.
+   */
+  static async forTarget(store: HostKeyStore, target: VerifiedTarget, policy: HostKeyPolicy): Promise<HostKeyVerifier> {
+    const identities = [...new Set([canonicalHostName(target.host), canonicalAddress(target.address)])];
+    const trusted = (await Promise.all(identities.map((identity) => store.trustedKeys(identity, target.port)))).flat();
+    return new HostKeyVerifier(store, target, identities, policy, trusted);
   }
 
   private constructor(
     private readonly store: HostKeyStore,
-    private readonly target: { host: string; port: number },
+    private readonly target: VerifiedTarget,
+    private readonly identities: readonly string[],
     private readonly policy: HostKeyPolicy,
+    /** Every key trusted under any of the target's identities (so possibly two of one type). */
     private readonly trusted: readonly HostKey[],
   ) {}
 
   /** ssh2's `algorithms.serverHostKey`: the trusted key types first; undefined keeps ssh2's defaults. */
   serverHostKeyAlgorithms(): string[] | undefined {
     if (this.trusted.length === 0) return undefined;
-    const preferred = this.trusted.flatMap((key) => HOST_KEY_ALGORITHMS[key.type] ?? []);
+    const preferred = [...new Set(this.trusted.flatMap((key) => HOST_KEY_ALGORITHMS[key.type] ?? []))];
     return [...preferred, ...DEFAULT_ALGORITHMS.filter((algorithm) => !preferred.includes(algorithm))];
   }
 
@@ -62,9 +83,10 @@ export class HostKeyVerifier {
     const where = `${this.target.host}:${this.target.port}`;
     const presented = hostKeyOf(blob);
     if (!presented) return { accepted: false, message: `The SSH server at ${where} presented a host key that cannot be read`, reason: 'handshake' };
-    const info: HostKeyInfo = { ...this.target, algorithm: presented.type, fingerprint: fingerprintOf(presented) };
+    const info: HostKeyInfo = { host: this.target.host, port: this.target.port, algorithm: presented.type, fingerprint: fingerprintOf(presented) };
 
-    const trusted = this.trusted.find((key) => key.type === presented.type) ?? this.trusted[0];
+    const ofType = this.trusted.filter((key) => key.type === presented.type);
+    const trusted = ofType.find((key) => !sameKey(key, presented)) ?? ofType[0] ?? this.trusted[0];
     if (trusted) {
       if (!sameKey(trusted, presented)) return this.changed(info, trusted, conversation);
       conversation.notify({ event: 'hostkey:verified', payload: { ...info, source: 'server' } });
@@ -96,9 +118,16 @@ export class HostKeyVerifier {
     if (answer === 'reject') {
       return { accepted: false, message: `Host key for ${where} (${info.fingerprint}) was not accepted: refusing to connect`, reason: 'host-key-rejected' };
     }
-    // Another worker may have trusted a different key for this host meanwhile: the first one stored wins.
-    const stored = await this.store.trustIfUnknown(this.target.host, this.target.port, presented);
-    if (!sameKey(stored, presented)) return this.changed(info, stored, conversation);
+    // Trusted under every identity of the target. Another worker may have
+    // trusted a different key meanwhile: the first one stored wins.
+    for (const identity of this.identities) {
+      const stored = await this.store.trustIfUnknown(identity, this.target.port, presented);
+      if (stored === 'full') {
+        this.policy.onStoreFull?.();
+        break;
+      }
+      if (!sameKey(stored, presented)) return this.changed(info, stored, conversation);
+    }
     conversation.notify({ event: 'hostkey:verified', payload: { ...info, source: 'client' } });
     return { accepted: true };
   }

@@ -11,12 +11,15 @@ import type { PromptMessage } from '../../shared/protocol/events.js';
 export interface RoundPolicy {
   round: number;
   forwardAll: boolean;
-  password: string | undefined;
+  /** The login password (a Buffer the login zeroes afterwards; its text exists only while answering). */
+  password: Buffer | undefined;
 }
 
 export function autoAnswer(prompts: readonly Prompt[], policy: RoundPolicy): string[] | null {
   if (policy.forwardAll || policy.round !== 1 || policy.password === undefined || prompts.length === 0) return null;
-  return prompts.every((p) => /password/i.test(p.prompt)) ? prompts.map(() => policy.password!) : null;
+  if (!prompts.every((p) => /password/i.test(p.prompt))) return null;
+  const password = policy.password.toString('utf8');
+  return prompts.map(() => password);
 }
 
 export function toPromptMessage(name: string, instructions: string, prompts: readonly Prompt[]): PromptMessage {

@@ -10,7 +10,9 @@ import { RedisHostKeyStore } from '../../shared/host-key-store/redis-host-key-st
 import { BusMetrics } from '../../shared/metrics/bus-metrics.js';
 import { createHealthServer } from '../../shared/process/health-endpoints.js';
 import { RedisSessionStore } from '../../shared/session-store/redis-session-store.js';
+import { RedisAttemptSlots } from '../../shared/limits/attempt-slots.js';
 import { seedHostKeys } from './host-key-seed.js';
+import { SlotTargetLock, targetLockPolicy } from './target-lock.js';
 import { WorkerMetrics } from './metrics.js';
 import { SshWorker } from './worker.js';
 
@@ -41,7 +43,7 @@ bus.on('error', (error, context) => {
 await bus.open();
 
 const metrics = new WorkerMetrics(registry, busMetrics, { sessions: () => worker.sessionCount, draining: () => worker.draining });
-const hostKeys = new RedisHostKeyStore(state, keys);
+const hostKeys = new RedisHostKeyStore(state, keys, config.ssh.hostKeyVerification.maxStoredKeys);
 await seedHostKeys(hostKeys, config.ssh.hostKeyVerification, log);
 const worker: SshWorker = new SshWorker({
   settings: config,
@@ -53,8 +55,9 @@ const worker: SshWorker = new SshWorker({
     setupConcurrency: config.cluster.workerSetupConcurrency,
     onError: (error, context) => log.warn({ err: error.message, context }, 'placement error'),
   }),
-  credentialsBox: secretKeys(config.session.secret).credentialsBox,
+  ...secretKeys(config.session.secret),
   hostKeys,
+  targetLock: new SlotTargetLock(new RedisAttemptSlots(state, (key) => keys.attemptSlots('target', key), targetLockPolicy(config))),
   log,
   metrics,
 });

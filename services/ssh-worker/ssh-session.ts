@@ -4,28 +4,27 @@
  * interactive shell with its pty, exec requests, and teardown from either
  * side. It talks to the gateway only through bus messages.
  */
-import { StringDecoder } from 'node:string_decoder';
-import { Client, type ClientChannel, type ConnectConfig, type KeyboardInteractiveCallback, type Prompt } from 'ssh2';
-import { z } from 'zod';
+import { Client, type ClientChannel } from 'ssh2';
 import type { Bus } from '../../shared/bus/bus.js';
 import type { InboxAddress, ToGateway, ToWorker } from '../../shared/bus/messages.js';
 import type { Config } from '../../shared/config/schema.js';
+import { ATTACH_PROOF_TTL_MS, type OwnershipProofs } from '../../shared/crypto/ownership-proof.js';
 import type { SealedBox } from '../../shared/crypto/sealed-box.js';
 import type { Logger } from '../../shared/log/logger.js';
 import type { HostKeyStore } from '../../shared/host-key-store/host-key-store.js';
 import type { Credentials, SessionJob } from '../../shared/placement/session-job.js';
-import type { HostKeyVerifyRequest, UpdateUiMessage } from '../../shared/protocol/events.js';
-import type { ExecPayload } from '../../shared/protocol/inbound.js';
+import type { UpdateUiMessage } from '../../shared/protocol/events.js';
 import type { Lease, NewSession } from '../../shared/session-store/session-store.js';
-import { connectFailureReason, describeConnectError, loginTimeoutMessage, type LoginFailureReason } from './connect-errors.js';
+import type { LoginFailureReason } from './connect-errors.js';
 import type { DestinationPolicy } from './destination-policy.js';
-import { HostKeyVerifier, type HostKeyAnswer, type HostKeyVerdict } from './host-key-verifier.js';
-import { autoAnswer, toPromptMessage } from './keyboard-interactive.js';
-import { LoginDeadline } from './login-deadline.js';
+import { ExecChannels } from './exec-channels.js';
+import { InputPipe } from './input-pipe.js';
 import { OutputRelay } from './output-relay.js';
 import { SessionTimeouts } from './session-timeouts.js';
+import { SshLogin } from './ssh-login.js';
+import type { TargetLock } from './target-lock.js';
 
-export type SessionSettings = Pick<Config, 'ssh' | 'options' | 'flow' | 'session'>;
+export type SessionSettings = Pick<Config, 'ssh' | 'options' | 'flow' | 'session' | 'limits'>;
 
 export interface SshSessionContext {
   job: SessionJob;
@@ -34,9 +33,13 @@ export interface SshSessionContext {
   bus: Bus<ToGateway>;
   /** Opens what the gateway sealed for this session (prompt answers). */
   credentialsBox: SealedBox;
+  /** Checks that a gateway asking to carry the session is one of the cluster's (attach proofs). */
+  proofs: OwnershipProofs;
   destinations: DestinationPolicy;
   /** The cluster's trusted host keys (used when host key verification is on). */
   hostKeys: HostKeyStore;
+  /** Refused logins per target, shared by the cluster (the brute-force lock). */
+  targetLock: TargetLock;
   log: Logger;
   /** Called once, when the session has ended for any reason. */
   onEnd: (session: SshSession, reason: string) => void;
@@ -45,20 +48,6 @@ export interface SshSessionContext {
 
 /** How a login ended: undefined for success, else why it failed. */
 export type LoginOutcome = LoginFailureReason | undefined;
-
-/** Bounds what a client can make us hold before its shell exists. */
-const MAX_EARLY_INPUT_CHUNKS = 256;
-
-interface PendingPrompt {
-  id: string;
-  finish: KeyboardInteractiveCallback;
-  timer: NodeJS.Timeout;
-}
-
-interface PendingHostKeyPrompt {
-  answer: (answer: HostKeyAnswer) => void;
-  timer: NodeJS.Timeout;
-}
 
 export class SshSession {
   readonly sid: string;
@@ -69,16 +58,20 @@ export class SshSession {
   private readonly log: Logger;
   private shell: ClientChannel | undefined;
   private shellRequested = false;
-  /** Input typed while the shell channel was opening, written once it is open. */
-  private earlyInput: Buffer[] = [];
+  /** Input on its way into the shell; it waits there until the shell is open. */
+  private readonly inputs: InputPipe;
+  /** Set while input is being dropped for want of room, so the client is told once per episode. */
+  private inputOverflowing = false;
+  private readonly execs: ExecChannels;
   private relay: OutputRelay | undefined;
   private timeouts: SessionTimeouts | undefined;
   private size: { cols: number; rows: number };
-  private inputBytes = 0;
   private replayPassword: string | undefined;
-  private pendingPrompt: PendingPrompt | undefined;
-  private pendingHostKey: PendingHostKeyPrompt | undefined;
+  /** The login while it runs: prompt and host-key answers go to it. */
+  private loginFlow: SshLogin | undefined;
   private exit: { code?: number; signal?: string } = {};
+  /** Attach proofs already used, by nonce, with when (each is good once, and only for a while). */
+  private readonly attachNonces = new Map<string, number>();
   private detachTimer: NodeJS.Timeout | undefined;
   private loggedIn = false;
   private ended = false;
@@ -94,113 +87,62 @@ export class SshSession {
     this.size = { cols: job.cols, rows: job.rows };
     this.tokenHash = job.tokenHash;
     this.log = context.log.child({ sid: job.sid, user: job.username, target: `${job.host}:${job.port}` });
+    // Always listened to: ssh2 can report an error after the login gave up on the connection, and an
+    // unheard 'error' would end the process. During the login, ssh-login.ts handles them too.
+    this.client.on('error', (error) => {
+      if (this.loggedIn) this.log.warn({ err: error.message }, 'ssh connection error');
+    });
+    const { flow, limits } = context.settings;
+    this.inputs = new InputPipe(
+      { reportStepBytes: Math.max(1, Math.floor(flow.inputWindowBytes / 8)), maxBacklogBytes: flow.inputWindowBytes },
+      (offset) => this.post({ type: 'input-ack', sid: this.sid, offset }),
+    );
+    this.execs = new ExecChannels(
+      this.client,
+      {
+        data: (message, bytes) => this.post({ type: 'exec-data', sid: this.sid, message, bytes }),
+        exit: (message) => this.post({ type: 'exec-exit', sid: this.sid, message }),
+        error: (message) => this.post({ type: 'ssherror', sid: this.sid, message }),
+      },
+      { highWaterBytes: flow.highWaterBytes, lowWaterBytes: flow.lowWaterBytes, maxConcurrent: limits.execsPerSession },
+      { term: job.term, size: () => this.size },
+    );
   }
 
   /**
-   * Connects and logs in, reporting the outcome to the gateway. Resolves
-   * undefined once logged in, or why the login failed (the session has ended).
+   * Connects and logs in (ssh-login.ts), reporting the outcome to the
+   * gateway. Resolves undefined once logged in, or why the login failed
+   * (the session has ended).
    */
   async login(credentials: Credentials): Promise<LoginOutcome> {
-    const { job, settings, destinations } = this.context;
-    const target = { host: job.host, port: job.port };
-    const destination = await destinations.resolve(job.host, job.port);
-    if (!destination.allowed) {
-      this.failLogin(destination.message, destination.reason);
-      return destination.reason;
-    }
-    if (settings.options.allowReplay) this.replayPassword = credentials.password;
-
-    return new Promise<LoginOutcome>((resolve) => {
-      let settled = false;
-      const settle = (failure?: { message: string; reason: LoginFailureReason }) => {
-        if (settled) return;
-        settled = true;
-        deadline.clear();
-        if (!failure) {
-          this.loggedIn = true;
-          this.post({ type: 'auth-result', sid: this.sid, success: true });
-          this.log.info({ event: 'session-start', address: destination.address, setupMs: Date.now() - this.startedAt }, 'session started');
-        } else {
-          this.failLogin(failure.message, failure.reason);
-        }
-        resolve(failure?.reason);
-      };
-      /** Why the host key was refused: ssh2 then reports only "Host denied". */
-      let hostKeyRefusal: { message: string; reason: LoginFailureReason } | undefined;
-      const fail = (error: Error) =>
-        settle(hostKeyRefusal ?? { message: describeConnectError(error, target), reason: connectFailureReason(error) });
-      const deadline = new LoginDeadline(settings.ssh.readyTimeoutMs, () =>
-        settle({ message: loginTimeoutMessage(target, settings.ssh.readyTimeoutMs), reason: 'timeout' }),
-      );
-
-      let round = 0;
-      this.client.on('keyboard-interactive', (name, instructions, _lang, prompts, finish) => {
-        round++;
-        const answers = autoAnswer(prompts, {
-          round,
-          forwardAll: job.forwardAllPrompts || settings.ssh.alwaysSendKeyboardInteractivePrompts,
-          password: credentials.password,
-        });
-        if (answers) return finish(answers);
-        // Servers may send rounds with no prompts (information only).
-        if (prompts.length === 0) return finish([]);
-        this.forwardPrompt(name, instructions, prompts, finish, deadline, (message) => settle({ message, reason: 'prompt-timeout' }));
-      });
-      this.client.once('ready', () => settle());
-      this.client.on('error', (error) => {
-        if (!settled) fail(error);
-        else this.log.warn({ err: error.message }, 'ssh connection error');
-      });
-      this.client.on('close', () => {
-        if (!settled) settle({ message: `Connection to ${target.host}:${target.port} was closed by the remote side during login`, reason: 'closed' });
-        else this.end('connection closed', true);
-      });
-
-      const connectConfig: ConnectConfig = {
-        host: destination.address,
-        port: job.port,
-        username: job.username,
-        password: credentials.password,
-        privateKey: credentials.privateKey,
-        passphrase: credentials.passphrase,
-        tryKeyboard: true,
-        readyTimeout: 0,
-        keepaliveInterval: settings.ssh.keepaliveIntervalMs,
-        keepaliveCountMax: settings.ssh.keepaliveCountMax,
-      };
-      const connect = () => {
-        try {
-          this.client.connect(connectConfig);
-        } catch (error) {
-          // ssh2 throws synchronously for keys it cannot parse.
-          fail(error as Error);
-        }
-      };
-      if (!settings.ssh.hostKeyVerification.enabled) return connect();
-      // The trusted keys are read before connecting (within the login
-      // deadline); the server's key is judged during key exchange, before
-      // any credential is sent.
-      const policy = { unknownKeyAction: settings.ssh.hostKeyVerification.unknownKeyAction, promptTimeoutMs: settings.ssh.promptTimeoutMs };
-      HostKeyVerifier.forTarget(this.context.hostKeys, target, policy).then(
-        (verifier) => {
-          if (settled) return;
-          const serverHostKey = verifier.serverHostKeyAlgorithms();
-          if (serverHostKey) {
-            connectConfig.algorithms = { ...connectConfig.algorithms, serverHostKey: serverHostKey as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] };
-          }
-          connectConfig.hostVerifier = (key: Buffer, verify: (valid: boolean) => void) => {
-            void this.verifyHostKey(verifier, key, deadline).then((verdict) => {
-              // The login already ended (deadline, client gone): nothing to resume.
-              if (settled) return;
-              if (!verdict.accepted) hostKeyRefusal = verdict;
-              verify(verdict.accepted);
-            });
-          };
-          connect();
-        },
-        (error: Error) => settle({ message: `Host key verification failed: the trusted keys could not be read (${error.message})`, reason: 'other' }),
-      );
+    const { job, settings, destinations, hostKeys, targetLock, credentialsBox } = this.context;
+    const login = new SshLogin({
+      client: this.client,
+      job,
+      settings,
+      destinations,
+      hostKeys,
+      targetLock,
+      credentialsBox,
+      post: (message) => this.post(message),
+      log: this.log,
+      startedAt: this.startedAt,
     });
+    this.loginFlow = login;
+    // Only while allowed: the worker then holds the password in memory for the session's life.
+    if (settings.options.allowReplay) this.replayPassword = credentials.password;
+    const result = await login.run(credentials);
+    this.loginFlow = undefined;
+    if (!result.ok) {
+      this.failLogin(result.message, result.reason);
+      return result.reason;
+    }
+    if (this.ended) return 'cancelled';
+    this.loggedIn = true;
+    this.client.on('close', () => this.end('connection closed', true));
+    this.post({ type: 'auth-result', sid: this.sid, success: true });
+    this.log.info({ event: 'session-start', address: result.address, setupMs: Date.now() - this.startedAt }, 'session started');
+    return undefined;
   }
 
   /**
@@ -210,17 +152,16 @@ export class SshSession {
    */
   handle(message: ToWorker, from: InboxAddress): void {
     if (this.ended) return;
-    if (message.type === 'attach') return this.attach(from, message.offset, message.tokenHash);
+    if (message.type === 'attach') return this.attach(from, message);
     if (from !== this.gateway) {
       this.log.debug({ type: message.type, from }, 'message from a gateway that does not carry the session; dropped');
       return;
     }
     switch (message.type) {
       case 'prompt-response':
-        return this.answerPrompt(message.promptId, message.sealedAnswers);
+        return this.loginFlow?.answerPrompt(message.promptId, message.sealedAnswers);
       case 'hostkey-response':
-        this.pendingHostKey?.answer(message.action);
-        return;
+        return this.loginFlow?.answerHostKey(message.action);
       case 'terminal':
         return this.openShell(message.cols, message.rows);
       case 'input':
@@ -232,8 +173,10 @@ export class SshSession {
       case 'ack':
         this.relay?.ack(message.offset);
         return;
+      case 'exec-ack':
+        return this.execs.ack(message.bytes);
       case 'exec':
-        return this.runExec(message.request);
+        return this.execs.run(message.request);
       case 'replay-credentials':
         return this.replayCredentials();
       case 'detach':
@@ -260,8 +203,8 @@ export class SshSession {
     this.ended = true;
     clearTimeout(this.detachTimer);
     this.timeouts?.stop();
-    if (this.pendingPrompt) clearTimeout(this.pendingPrompt.timer);
-    if (this.pendingHostKey) clearTimeout(this.pendingHostKey.timer);
+    this.execs.closeAll();
+    this.loginFlow?.abort(reason);
     this.relay?.flush();
     if (notifyGateway && this.loggedIn) {
       this.post({ type: 'closed', sid: this.sid, reason, exitCode: this.exit.code, signal: this.exit.signal });
@@ -273,7 +216,7 @@ export class SshSession {
           event: 'session-end',
           reason,
           durationMs: Date.now() - this.startedAt,
-          bytesIn: this.inputBytes,
+          bytesIn: this.inputs.received,
           bytesOut: this.relay?.producedOffset ?? 0,
           exitCode: this.exit.code,
           signal: this.exit.signal,
@@ -288,75 +231,6 @@ export class SshSession {
     this.post({ type: 'auth-result', sid: this.sid, success: false, message, credentialsRejected: reason === 'auth' });
     this.log.info({ event: 'login-failed', reason, message }, 'login failed');
     this.end(`login failed: ${reason}`, false);
-  }
-
-  private forwardPrompt(
-    name: string,
-    instructions: string,
-    prompts: Prompt[],
-    finish: KeyboardInteractiveCallback,
-    deadline: LoginDeadline,
-    fail: (message: string) => void,
-  ): void {
-    const prompt = toPromptMessage(name, instructions, prompts);
-    const limitMs = this.context.settings.ssh.promptTimeoutMs;
-    deadline.suspend();
-    const timer = setTimeout(() => fail(`No answer to the login prompt within ${Math.round(limitMs / 1000)} s`), limitMs);
-    this.pendingPrompt = {
-      id: prompt.id,
-      timer,
-      finish: (answers) => {
-        deadline.resume();
-        finish(answers);
-      },
-    };
-    this.post({ type: 'prompt', sid: this.sid, prompt });
-  }
-
-  /** Judges the server's host key; the user's time on a prompt does not count against the login deadline. */
-  private async verifyHostKey(verifier: HostKeyVerifier, key: Buffer, deadline: LoginDeadline): Promise<HostKeyVerdict> {
-    const verdict = await verifier
-      .verify(key, {
-        notify: (notice) => this.post({ type: 'hostkey-notice', sid: this.sid, notice }),
-        ask: (request) => this.askHostKey(request, deadline),
-      })
-      .catch((error: Error): HostKeyVerdict => ({ accepted: false, message: `Host key verification failed: ${error.message}`, reason: 'other' }));
-    this.log.info({ event: 'host-key-checked', accepted: verdict.accepted, ...(!verdict.accepted && { reason: verdict.reason }) }, 'host key checked');
-    return verdict;
-  }
-
-  private askHostKey(request: HostKeyVerifyRequest, deadline: LoginDeadline): Promise<HostKeyAnswer> {
-    deadline.suspend();
-    return new Promise<HostKeyAnswer>((resolve) => {
-      const answer = (given: HostKeyAnswer) => {
-        clearTimeout(timer);
-        this.pendingHostKey = undefined;
-        deadline.resume();
-        resolve(given);
-      };
-      const timer = setTimeout(() => answer('timeout'), this.context.settings.ssh.promptTimeoutMs);
-      this.pendingHostKey = { answer, timer };
-      this.post({ type: 'hostkey-verify', sid: this.sid, request });
-    });
-  }
-
-  private answerPrompt(promptId: string, sealedAnswers: string | null): void {
-    const pending = this.pendingPrompt;
-    if (!pending || pending.id !== promptId) return;
-    this.pendingPrompt = undefined;
-    clearTimeout(pending.timer);
-    if (sealedAnswers === null) {
-      this.failLogin('Login cancelled', 'cancelled');
-      return;
-    }
-    let answers: string[];
-    try {
-      answers = z.array(z.string()).parse(JSON.parse(this.context.credentialsBox.open(sealedAnswers, this.sid)));
-    } catch {
-      this.failLogin('Internal error: the prompt answers could not be read', 'other');
-      return;
-    }
-    pending.finish(answers);
   }
 
   private openShell(cols: number, rows: number): void {
@@ -399,59 +273,28 @@ export class SshSession {
         this.exit = { code: code ?? undefined, signal: signal ?? undefined };
       });
       stream.on('close', () => this.end('shell closed', true));
-      for (const data of this.earlyInput.splice(0)) this.input(data);
+      // Input typed before the shell opened goes in first, in order.
+      this.inputs.attach({ write: (data, done) => void stream.write(data, done) });
     });
   }
 
+  /**
+   * Input from the client, accepted in order whether or not the shell is open
+   * yet. The gateway's input window keeps it within the bound; if a gateway
+   * does not (another release, a bug), the excess is dropped and said so.
+   */
   private input(data: Buffer): void {
-    if (this.shell) {
-      this.inputBytes += data.length;
-      this.context.countBytes('in', data.length);
-      this.timeouts?.activity();
-      this.shell.write(data);
-    } else if (this.shellRequested && this.earlyInput.length < MAX_EARLY_INPUT_CHUNKS) {
-      this.earlyInput.push(data);
-    }
-  }
-
-  private runExec(request: ExecPayload): void {
-    const { job } = this.context;
-    const pty = request.pty ? { term: request.term ?? job.term, cols: request.cols ?? this.size.cols, rows: request.rows ?? this.size.rows } : undefined;
-    this.client.exec(request.command, { pty, env: request.env }, (error, stream) => {
-      if (error) {
-        this.post({ type: 'ssherror', sid: this.sid, message: `Exec failed: ${error.message}` });
-        return;
+    if (!this.inputs.push(data)) {
+      if (!this.inputOverflowing) {
+        this.inputOverflowing = true;
+        this.log.warn({ event: 'input-dropped', backlog: this.inputs.backlog }, 'input dropped: the remote side is not reading it');
+        this.post({ type: 'ssherror', sid: this.sid, message: 'Input dropped: the remote program is not reading its input' });
       }
-      let finished = false;
-      const finishWith = (code: number | null, signal: string | null) => {
-        if (finished) return;
-        finished = true;
-        clearTimeout(timer);
-        this.post({ type: 'exec-exit', sid: this.sid, message: { code, signal } });
-      };
-      const timer = request.timeoutMs
-        ? setTimeout(() => {
-            finishWith(null, 'TIMEOUT');
-            stream.close();
-          }, request.timeoutMs)
-        : undefined;
-      const relayText = (type: 'stdout' | 'stderr') => {
-        const decoder = new StringDecoder('utf8');
-        return (chunk: Buffer) => {
-          const data = decoder.write(chunk);
-          if (data) this.post({ type: 'exec-data', sid: this.sid, message: { type, data } });
-        };
-      };
-      stream.on('data', relayText('stdout'));
-      stream.stderr.on('data', relayText('stderr'));
-      // The exit status can arrive before the last output has been read:
-      // report it when the channel closes, after all output.
-      let status: { code: number | null; signal: string | null } = { code: null, signal: null };
-      stream.on('exit', (code: number | null, signal?: string) => {
-        status = { code, signal: signal ?? null };
-      });
-      stream.on('close', () => finishWith(status.code, status.signal));
-    });
+      return;
+    }
+    this.inputOverflowing = false;
+    this.context.countBytes('in', data.length);
+    this.timeouts?.activity();
   }
 
   private replayCredentials(): void {
@@ -459,8 +302,8 @@ export class SshSession {
       this.post({ type: 'ssherror', sid: this.sid, message: 'No stored password available' });
     } else if (!this.shell) {
       this.post({ type: 'ssherror', sid: this.sid, message: 'No active shell' });
-    } else {
-      this.shell.write(this.replayPassword + (this.context.settings.options.replayCrlf ? '\r\n' : '\n'));
+    } else if (!this.inputs.inject(Buffer.from(this.replayPassword + (this.context.settings.options.replayCrlf ? '\r\n' : '\n')))) {
+      this.post({ type: 'ssherror', sid: this.sid, message: 'Credentials not replayed: the remote program is not reading its input' });
     }
   }
 
@@ -468,7 +311,15 @@ export class SshSession {
    * Another gateway carries the session from now on (a resume), or the same
    * one again after losing messages. Output is re-sent from `offset`.
    */
-  private attach(from: InboxAddress, offset: number, tokenHash: string): void {
+  private attach(from: InboxAddress, request: Extract<ToWorker, { type: 'attach' }>): void {
+    const { offset, tokenHash } = request;
+    const refusal = this.attachRefusal(from, request);
+    if (refusal) {
+      // Not from one of the cluster's gateways (or a replay): whoever wrote
+      // it can write to Redis but does not hold the cluster secret.
+      this.log.warn({ event: 'attach-refused', from, why: refusal }, 'attach refused');
+      return;
+    }
     const check = this.relay ? this.relay.canResendFrom(offset) : offset === 0 ? 'ok' : 'ahead';
     if (check !== 'ok') {
       const message =
@@ -484,9 +335,22 @@ export class SshSession {
     this.tokenHash = tokenHash;
     clearTimeout(this.detachTimer);
     this.detachTimer = undefined;
-    this.post({ type: 'attached', sid: this.sid, offset, inputOffset: this.inputBytes });
+    this.execs.rebase();
+    this.post({ type: 'attached', sid: this.sid, offset, inputOffset: this.inputs.received, inputTaken: this.inputs.taken });
     this.relay?.resendFrom(offset);
-    this.log.info({ event: 'session-attached', gateway: from, offset, inputOffset: this.inputBytes }, 'session attached');
+    this.log.info({ event: 'session-attached', gateway: from, offset, inputOffset: this.inputs.received }, 'session attached');
+  }
+
+  /** Why an attach is not to be believed, or undefined when its proof holds and is fresh. */
+  private attachRefusal(from: InboxAddress, request: Extract<ToWorker, { type: 'attach' }>): string | undefined {
+    const { proof, ...claim } = request;
+    const verdict = this.context.proofs.checkAttach({ ...claim, gateway: from }, proof);
+    if (verdict !== 'valid') return verdict;
+    const now = Date.now();
+    for (const [nonce, seenAt] of this.attachNonces) if (now - seenAt > 2 * ATTACH_PROOF_TTL_MS) this.attachNonces.delete(nonce);
+    if (this.attachNonces.has(request.nonce)) return 'replayed';
+    this.attachNonces.set(request.nonce, now);
+    return undefined;
   }
 
   /** No socket carries the session any more: keep it for a resume, for a while. */

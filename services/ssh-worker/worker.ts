@@ -6,6 +6,7 @@
  */
 import type { Bus, Envelope } from '../../shared/bus/bus.js';
 import { isToWorker, type InboxAddress, type ToGateway } from '../../shared/bus/messages.js';
+import type { OwnershipProofs } from '../../shared/crypto/ownership-proof.js';
 import type { SealedBox } from '../../shared/crypto/sealed-box.js';
 import type { HostKeyStore } from '../../shared/host-key-store/host-key-store.js';
 import type { Logger } from '../../shared/log/logger.js';
@@ -15,6 +16,7 @@ import type { SessionStore } from '../../shared/session-store/session-store.js';
 import { DestinationPolicy } from './destination-policy.js';
 import type { WorkerMetrics } from './metrics.js';
 import { SshSession, type SessionSettings } from './ssh-session.js';
+import type { TargetLock } from './target-lock.js';
 
 export interface WorkerSettings extends SessionSettings {
   cluster: { workerMaxSessions: number; leaseTtlMs: number; heartbeatIntervalMs: number };
@@ -26,8 +28,12 @@ export interface SshWorkerParts {
   store: SessionStore;
   placement: PlacementConsumer;
   credentialsBox: SealedBox;
+  /** Proves this worker's ownership of its sessions, and checks gateways' claims to carry them. */
+  proofs: OwnershipProofs;
   /** Trusted SSH host keys: Redis in a cluster, in memory in one process. */
   hostKeys: HostKeyStore;
+  /** The brute-force lock on login targets, shared by the cluster. */
+  targetLock: TargetLock;
   log: Logger;
   metrics: WorkerMetrics;
 }
@@ -124,7 +130,7 @@ export class SshWorker {
   }
 
   private async setup(job: SessionJob): Promise<'taken' | 'declined'> {
-    const { settings, store, bus, credentialsBox, log, metrics } = this.parts;
+    const { settings, store, bus, credentialsBox, proofs, log, metrics } = this.parts;
     if (!this.accepting || this.sessions.size >= settings.cluster.workerMaxSessions) return 'declined';
     const takenAt = Date.now();
     metrics.placementWaited(job.enqueuedAt);
@@ -132,13 +138,14 @@ export class SshWorker {
       log.info({ sid: job.sid }, 'placement job arrived after its deadline; skipped');
       return 'taken';
     }
-    const claim = await store.claim(job.sid, bus.address, settings.cluster.leaseTtlMs);
+    const owner = { inbox: bus.address, proof: proofs.owner(job.sid, bus.address) };
+    const claim = await store.claim(job.sid, owner, settings.cluster.leaseTtlMs);
     if (claim.status !== 'claimed') {
       log.info({ sid: job.sid, status: claim.status }, 'session not claimed');
       return 'taken';
     }
     const lease = { sid: job.sid, fence: claim.fence };
-    await bus.post(job.gateway, { type: 'claimed', sid: job.sid, worker: bus.address, fence: claim.fence });
+    await bus.post(job.gateway, { type: 'claimed', sid: job.sid, worker: bus.address, fence: claim.fence, proof: owner.proof });
 
     const session = new SshSession({
       job,
@@ -146,8 +153,10 @@ export class SshWorker {
       settings,
       bus,
       credentialsBox,
+      proofs,
       destinations: this.destinations,
       hostKeys: this.parts.hostKeys,
+      targetLock: this.parts.targetLock,
       log,
       onEnd: (ended, reason) => this.forget(ended, reason),
       countBytes: (direction, bytes) => metrics.countBytes(direction, bytes),
@@ -185,7 +194,7 @@ export class SshWorker {
   }
 
   private async renewLeases(): Promise<void> {
-    const { store, settings, log } = this.parts;
+    const { store, settings, proofs, log } = this.parts;
     const sessions = [...this.sessions.values()];
     try {
       const statuses = await store.renew(this.address, sessions.map((s) => s.lease), settings.cluster.leaseTtlMs);
@@ -194,7 +203,10 @@ export class SshWorker {
           const session = sessions[index]!;
           if (status === 'lost') session.end('lease lost to another worker', true);
           // Redis forgot the session (restarted empty): it is alive here, so put it back.
-          if (status === 'gone') return store.reinstate(session.record, session.lease, this.address, settings.cluster.leaseTtlMs);
+          if (status === 'gone') {
+            const owner = { inbox: this.address, proof: proofs.owner(session.sid, this.address) };
+            return store.reinstate(session.record, session.lease, owner, settings.cluster.leaseTtlMs);
+          }
           return undefined;
         }),
       );

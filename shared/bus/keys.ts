@@ -15,8 +15,13 @@
  *   {p}:hostkeys             hash     trusted SSH host keys: field <host>:<port>:<key type>,
  *                                     value the base64 key (known_hosts seeds it, accepted
  *                                     prompts add to it; the cluster's trust, never expires)
- *   {p}:limit:<name>:<key>   string   rate-limiter-flexible counters (login attempts per client
- *                                     IP, failures per target, sessions per IP; TTL = window)
+ *   {p}:limit:<name>:<key>   string   rate-limiter-flexible counters (login attempts and new
+ *                                     sessions per client address; TTL = window)
+ *   {p}:attempts:<kind>:{<key>}:failures  string  refused attempts in the window (TTL = window)
+ *   {p}:attempts:<kind>:{<key>}:slots     zset    attempts under way, scored by when they lapse
+ *                                     (TTL >= the longest hold); kinds: `target` (logins to one
+ *                                     user@address:port), `client` (logins under way per client
+ *                                     address). The braces keep a key's two in one Cluster slot.
  *   {p}:bull:sessions:*      BullMQ   the placement queue
  */
 import type { InboxAddress } from './messages.js';
@@ -33,6 +38,8 @@ export interface KeyLayout {
   hostKeys(): string;
   /** rate-limiter-flexible's key prefix for one limit; it appends `:<key>`. */
   limiterPrefix(name: string): string;
+  /** The failure counter and slot set of one key of an attempt limit (limits/attempt-slots.ts). */
+  attemptSlots(kind: string, key: string): { failures: string; slots: string };
   /** BullMQ's own prefix; it appends `:<queue>:<suffix>` itself. */
   bullPrefix(): string;
 }
@@ -47,6 +54,7 @@ export function keyLayout(prefix: string): KeyLayout {
     handoff: (idHash) => `${prefix}:handoff:${idHash}`,
     hostKeys: () => `${prefix}:hostkeys`,
     limiterPrefix: (name) => `${prefix}:limit:${name}`,
+    attemptSlots: (kind, key) => ({ failures: `${prefix}:attempts:${kind}:{${key}}:failures`, slots: `${prefix}:attempts:${kind}:{${key}}:slots` }),
     bullPrefix: () => `${prefix}:bull`,
   };
 }

@@ -36,6 +36,8 @@ export type ToWorker =
   | { type: 'resize'; sid: string; cols: number; rows: number }
   /** Output bytes the client (or the gateway's transport) has taken. */
   | { type: 'ack'; sid: string; offset: number }
+  /** More exec output (in the units of `exec-data`'s `bytes`) handed to the client's socket since the last exec-ack. */
+  | { type: 'exec-ack'; sid: string; bytes: number }
   /**
    * Answers in prompt order, sealed (they are passwords and one-time codes);
    * null when the user abandoned the round.
@@ -49,16 +51,18 @@ export type ToWorker =
    * Carry this session from now on (the sender is the new gateway): a resume,
    * or a gateway re-attaching after losing messages. Output is re-sent from
    * `offset`; `tokenHash` is the session's current resume-token hash.
+   * `proof` covers all of it with `issuedAt` and `nonce` under the cluster
+   * secret (crypto/ownership-proof.ts): the worker attaches nothing without it.
    */
-  | { type: 'attach'; sid: string; offset: number; tokenHash: string }
+  | { type: 'attach'; sid: string; offset: number; tokenHash: string; issuedAt: number; nonce: string; proof: string }
   /** The socket went away without saying goodbye: keep the session for a resume. */
   | { type: 'detach'; sid: string }
   /** End the session now. */
   | { type: 'close'; sid: string; reason: string };
 
 export type ToGateway =
-  /** A worker took the session; send its traffic to `worker`. */
-  | { type: 'claimed'; sid: string; worker: InboxAddress; fence: number }
+  /** A worker took the session; send its traffic to `worker` (if `proof` shows the cluster secret made it). */
+  | { type: 'claimed'; sid: string; worker: InboxAddress; fence: number; proof: string }
   | { type: 'prompt'; sid: string; prompt: PromptMessage }
   /** The SSH server presented a key the trust store does not know: ask the user. */
   | { type: 'hostkey-verify'; sid: string; request: HostKeyVerifyRequest }
@@ -67,13 +71,19 @@ export type ToGateway =
   | { type: 'auth-result'; sid: string; success: boolean; message?: string; credentialsRejected?: boolean }
   /** Shell output starting at byte `offset` of the session's output stream. */
   | { type: 'output'; sid: string; offset: number; data: Buffer }
-  | { type: 'exec-data'; sid: string; message: ExecDataMessage }
+  /** Exec output; `bytes` is its size as a JSON string, the exec window's unit (control characters cost six). */
+  | { type: 'exec-data'; sid: string; message: ExecDataMessage; bytes: number }
+  /** The SSH channel has taken the session's input up to `offset` (the gateway's input window moves on). */
+  | { type: 'input-ack'; sid: string; offset: number }
   | { type: 'exec-exit'; sid: string; message: ExecExitMessage }
   | { type: 'ssherror'; sid: string; message: string }
   | { type: 'ui'; sid: string; update: UpdateUiMessage }
   | { type: 'closed'; sid: string; reason: string; exitCode?: number; signal?: string }
-  /** Attach accepted: output follows from `offset`; the SSH session has received `inputOffset` input bytes. */
-  | { type: 'attached'; sid: string; offset: number; inputOffset: number }
+  /**
+   * Attach accepted: output follows from `offset`; the session has accepted
+   * `inputOffset` input bytes, of which the SSH channel has taken `inputTaken`.
+   */
+  | { type: 'attached'; sid: string; offset: number; inputOffset: number; inputTaken: number }
   | { type: 'attach-failed'; sid: string; reason: 'offset-gone' | 'forbidden'; message: string }
   /** Another gateway took the session over; this one no longer carries it. */
   | { type: 'detached'; sid: string; reason: 'taken-over' };
@@ -81,7 +91,7 @@ export type ToGateway =
 export type BusMessage = ToWorker | ToGateway;
 
 const TO_WORKER_TYPES: ReadonlySet<string> = new Set<ToWorker['type']>([
-  'terminal', 'input', 'resize', 'ack', 'prompt-response', 'hostkey-response', 'exec', 'replay-credentials', 'attach', 'detach', 'close',
+  'terminal', 'input', 'resize', 'ack', 'exec-ack', 'prompt-response', 'hostkey-response', 'exec', 'replay-credentials', 'attach', 'detach', 'close',
 ]);
 
 /** Inboxes are typed by who reads them; a message of the other direction is a routing bug. */
@@ -111,6 +121,8 @@ export const jsonBodySchemas = {
   terminal: z.object({ sid, ...dims }),
   resize: z.object({ sid, ...dims }),
   ack: z.object({ sid, offset: z.number().int().min(0) }),
+  'exec-ack': z.object({ sid, bytes: z.number().int().min(0) }),
+  'input-ack': z.object({ sid, offset: z.number().int().min(0) }),
   'prompt-response': z.object({ sid, promptId: z.string(), sealedAnswers: z.string().nullable() }),
   'hostkey-response': z.object({ sid, action: z.enum(['accept', 'trusted', 'reject']) }),
   exec: z.object({
@@ -126,10 +138,17 @@ export const jsonBodySchemas = {
     }),
   }),
   'replay-credentials': z.object({ sid }),
-  attach: z.object({ sid, offset: z.number().int().min(0), tokenHash: z.string() }),
+  attach: z.object({
+    sid,
+    offset: z.number().int().min(0),
+    tokenHash: z.string(),
+    issuedAt: z.number().int(),
+    nonce: z.string().max(64),
+    proof: z.string().max(128),
+  }),
   detach: z.object({ sid }),
   close: z.object({ sid, reason: z.string() }),
-  claimed: z.object({ sid, worker: inbox, fence: z.number().int() }),
+  claimed: z.object({ sid, worker: inbox, fence: z.number().int(), proof: z.string().max(128) }),
   prompt: z.object({
     sid,
     prompt: z.object({
@@ -160,7 +179,7 @@ export const jsonBodySchemas = {
     ]),
   }),
   'auth-result': z.object({ sid, success: z.boolean(), message: z.string().optional(), credentialsRejected: z.boolean().optional() }),
-  'exec-data': z.object({ sid, message: z.object({ type: z.enum(['stdout', 'stderr']), data: z.string() }) }),
+  'exec-data': z.object({ sid, message: z.object({ type: z.enum(['stdout', 'stderr']), data: z.string() }), bytes: z.number().int().min(0) }),
   'exec-exit': z.object({
     sid,
     message: z.object({ code: z.number().int().nullable(), signal: z.string().nullable() }),
@@ -173,7 +192,7 @@ export const jsonBodySchemas = {
     exitCode: z.number().int().optional(),
     signal: z.string().optional(),
   }),
-  attached: z.object({ sid, offset: z.number().int().min(0), inputOffset: z.number().int().min(0) }),
+  attached: z.object({ sid, offset: z.number().int().min(0), inputOffset: z.number().int().min(0), inputTaken: z.number().int().min(0) }),
   'attach-failed': z.object({ sid, reason: z.enum(['offset-gone', 'forbidden']), message: z.string() }),
   detached: z.object({ sid, reason: z.literal('taken-over') }),
 } satisfies Record<Exclude<BusMessage['type'], 'input' | 'output'>, z.ZodType>;

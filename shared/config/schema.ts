@@ -48,14 +48,22 @@ export const configSchema = z
       .object({
         /** Logins a client IP may start per window (many users may share a NAT's address). */
         loginsPerIp: count.default(100),
-        /** Failed logins to one user@host:port, from anywhere, before it is locked for the window. */
+        /** Failed logins to one user@address:port (as resolved), from anywhere, before it is locked for the window. */
         loginFailuresPerTarget: count.default(10),
+        /** Logins under way at once from one client address (each holds a worker's setup slot). */
+        loginsInFlightPerIp: count.default(8),
+        /** IPv6 clients count as their network of this many bits for every per-address limit. */
+        ipv6PrefixBits: z.number().int().min(1).max(128).default(64),
         loginWindowMs: positiveMs.default(5 * 60_000),
         /** New sessions a client IP may open per window. */
         sessionsPerIp: count.default(100),
         sessionWindowMs: positiveMs.default(60_000),
         /** Inbound Socket.IO events per second per socket; beyond, events are dropped, at twice that the socket is closed. */
         eventsPerSecond: count.default(1000),
+        /** Bytes a socket may send per second; beyond, the gateway stops reading it for a while. */
+        inboundBytesPerSecond: bytes.min(64 * 1024).default(4 * 1024 * 1024),
+        /** `exec` commands one session may run at once (each holds an SSH channel and its buffers). */
+        execsPerSession: count.max(64).default(4),
       })
       .prefault({}),
     header: z
@@ -100,6 +108,13 @@ export const configSchema = z
         alwaysSendKeyboardInteractivePrompts: z.boolean().default(false),
         /** How long a forwarded keyboard-interactive round may wait for the user. */
         promptTimeoutMs: positiveMs.default(120_000),
+        /**
+         * The whole login, from a worker taking it to its result, prompts and
+         * host-key questions included: how long it may hold a setup slot.
+         */
+        loginTimeoutMs: positiveMs.default(180_000),
+        /** Keyboard-interactive rounds one login may take (a hostile server can send them forever). */
+        maxKeyboardInteractiveRounds: count.max(100).default(10),
         hostKeyVerification: z
           .object({
             /**
@@ -111,6 +126,8 @@ export const configSchema = z
             unknownKeyAction: z.enum(['prompt', 'alert', 'reject']).default('prompt'),
             /** An OpenSSH known_hosts file that seeds the trust store when a worker starts. */
             knownHostsFile: z.string().min(1).optional(),
+            /** Entries the trust store may hold; keys users accept beyond it hold for their login only. */
+            maxStoredKeys: count.default(10_000),
           })
           .prefault({}),
       })
@@ -144,6 +161,11 @@ export const configSchema = z
         highWaterBytes: bytes.default(2 * 1024 * 1024),
         /** The worker reads again once unacknowledged output falls below this. */
         lowWaterBytes: bytes.default(512 * 1024),
+        /**
+         * Input accepted from a client but not yet taken by the remote side's
+         * SSH window; beyond it input is refused (the client is asked to pause at half).
+         */
+        inputWindowBytes: bytes.min(64 * 1024).default(1024 * 1024),
       })
       .prefault({}),
     cluster: z

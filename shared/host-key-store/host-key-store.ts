@@ -20,9 +20,10 @@ export interface HostKeyStore {
   /**
    * Trust on first use: stores `key` unless a key of its type is already
    * trusted for host:port (another worker may have got there first), and
-   * returns the key trusted for that type afterwards.
+   * returns the key trusted for that type afterwards; 'full' when the store
+   * holds its maximum of entries and has none for this one (nothing stored).
    */
-  trustIfUnknown(host: string, port: number, key: HostKey): Promise<HostKey>;
+  trustIfUnknown(host: string, port: number, key: HostKey): Promise<HostKey | 'full'>;
   /** The operator's word (known_hosts): these keys replace any of the same host, port and type. */
   trust(entries: readonly KnownHost[]): Promise<void>;
 }

@@ -6,6 +6,8 @@ import { trustKeyOf, type HostKeyStore, type KnownHost } from './host-key-store.
 export class MemoryHostKeyStore implements HostKeyStore {
   private readonly keys = new Map<string, string>();
 
+  constructor(private readonly maxEntries = Number.POSITIVE_INFINITY) {}
+
   async trustedKeys(host: string, port: number): Promise<HostKey[]> {
     return HOST_KEY_TYPES.flatMap((type) => {
       const base64 = this.keys.get(trustKeyOf(host, port, type));
@@ -13,9 +15,12 @@ export class MemoryHostKeyStore implements HostKeyStore {
     });
   }
 
-  async trustIfUnknown(host: string, port: number, key: HostKey): Promise<HostKey> {
+  async trustIfUnknown(host: string, port: number, key: HostKey): Promise<HostKey | 'full'> {
     const name = trustKeyOf(host, port, key.type);
-    if (!this.keys.has(name)) this.keys.set(name, key.base64);
+    if (!this.keys.has(name)) {
+      if (this.keys.size >= this.maxEntries) return 'full';
+      this.keys.set(name, key.base64);
+    }
     return { type: key.type, base64: this.keys.get(name)! };
   }
 

@@ -2,9 +2,11 @@
  * The cluster's trust store: one Redis hash (`{p}:hostkeys`), one field per
  * host, port and key type. A lookup is one HMGET of the fixed list of key
  * types, so its cost does not grow with the number of hosts or sessions;
- * trust on first use is one HSETNX, so of two workers racing to store
- * different keys for one host, one wins and the other learns which.
+ * trust on first use is one script (check, bound, set), so of two workers
+ * racing to store different keys for one host, one wins and the other
+ * learns which, and users accepting keys cannot grow the store without end.
  */
+import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { KeyLayout } from '../bus/keys.js';
 import { HOST_KEY_TYPES, type HostKey } from './host-key.js';
@@ -13,11 +15,23 @@ import { trustKeyOf, type HostKeyStore, type KnownHost } from './host-key-store.
 /** Fields per HSET while seeding: a large known_hosts file goes in slices, not one huge command. */
 const SEED_BATCH = 500;
 
+interface TrustScript {
+  trustIfUnknown(storeKey: string, field: string, base64: string, maxEntries: number): Promise<string | null>;
+}
+
 export class RedisHostKeyStore implements HostKeyStore {
+  private readonly redis: Redis & TrustScript;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly keys: KeyLayout,
-  ) {}
+    private readonly maxEntries: number,
+  ) {
+    if (!('trustIfUnknown' in redis)) {
+      redis.defineCommand('trustIfUnknown', { numberOfKeys: 1, lua: readFileSync(new URL('./scripts/trust-if-unknown-1.lua', import.meta.url), 'utf8') });
+    }
+    this.redis = redis as Redis & TrustScript;
+  }
 
   async trustedKeys(host: string, port: number): Promise<HostKey[]> {
     const values = await this.redis.hmget(this.keys.hostKeys(), ...HOST_KEY_TYPES.map((type) => trustKeyOf(host, port, type)));
@@ -27,11 +41,9 @@ export class RedisHostKeyStore implements HostKeyStore {
     });
   }
 
-  async trustIfUnknown(host: string, port: number, key: HostKey): Promise<HostKey> {
-    const field = trustKeyOf(host, port, key.type);
-    if (await this.redis.hsetnx(this.keys.hostKeys(), field, key.base64)) return key;
-    const stored = await this.redis.hget(this.keys.hostKeys(), field);
-    return { type: key.type, base64: stored ?? key.base64 };
+  async trustIfUnknown(host: string, port: number, key: HostKey): Promise<HostKey | 'full'> {
+    const stored = await this.redis.trustIfUnknown(this.keys.hostKeys(), trustKeyOf(host, port, key.type), key.base64, this.maxEntries);
+    return stored === null ? 'full' : { type: key.type, base64: stored };
   }
 
   async trust(entries: readonly KnownHost[]): Promise<void> {

@@ -1,8 +1,10 @@
 /**
  * Metrics every role has, defined once per process (the all-in-one process
- * runs both roles on one registry): bus relay latency and Redis errors.
+ * runs both roles on one registry): bus relay latency, Redis errors, and the
+ * process's own (prom-client's defaults: memory by kind, heap spaces, GC,
+ * event-loop lag), which tell retained memory from garbage not yet collected.
  */
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, type Registry } from 'prom-client';
 
 export class BusMetrics {
   /** Pre-bound children: observed once per bus message. */
@@ -10,6 +12,7 @@ export class BusMetrics {
   private readonly redisErrors: Counter<'context'>;
 
   constructor(registry: Registry) {
+    collectDefaultMetrics({ register: registry });
     const relayLatency = new Histogram({
       name: 'webssh_fleet_relay_latency_seconds',
       help: 'From a message entering the bus to its handling by the reader (clocks of Redis and the reader)',

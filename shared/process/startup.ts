@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { OwnershipProofs } from '../crypto/ownership-proof.js';
 import { ResumeTokenHasher } from '../crypto/resume-token.js';
 import { deriveKey, SealedBox } from '../crypto/sealed-box.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -41,6 +42,7 @@ export function requireRedisUrl(config: Readonly<Config>, role: string): string 
 export interface SecretKeys {
   credentialsBox: SealedBox;
   tokenHasher: ResumeTokenHasher;
+  proofs: OwnershipProofs;
 }
 
 /** Without a configured secret (all-in-one mode only) a random one lives as long as the process. */
@@ -49,6 +51,7 @@ export function secretKeys(secret: string | undefined): SecretKeys {
   return {
     credentialsBox: new SealedBox(deriveKey(material, 'credentials')),
     tokenHasher: new ResumeTokenHasher(deriveKey(material, 'resume-token')),
+    proofs: new OwnershipProofs(deriveKey(material, 'ownership')),
   };
 }
 

@@ -148,6 +148,9 @@ export interface ServerToClientEvents {
   'session:resume-failed': (failure: { reason: ResumeFailureReason; message: string }) => void;
   'session:detached': (detached: { reason: DetachReason }) => void;
   'session:closed': (closed: SessionClosed) => void;
+  /** The remote side is not taking input: hold it (it is not lost if held) until `session:input-resumed`. */
+  'session:input-paused': (state: { inputOffset: number }) => void;
+  'session:input-resumed': (state: { inputOffset: number }) => void;
   'hostkey:verify': (request: HostKeyVerifyRequest) => void;
   'hostkey:verified': (verified: HostKeyVerified) => void;
   'hostkey:mismatch': (mismatch: HostKeyMismatch) => void;

@@ -3,11 +3,23 @@
  * rules as the Lua scripts, on a Map with expiry times.
  */
 import type { InboxAddress } from '../bus/messages.js';
-import { ENDED_NOTE_TTL_MS, type ClaimResult, type Lease, type NewSession, type RenewStatus, type RotateResult, type SessionLookup, type SessionStore } from './session-store.js';
+import {
+  ENDED_NOTE_TTL_MS,
+  type ClaimResult,
+  type Lease,
+  type NewSession,
+  type ProvenOwner,
+  type RenewStatus,
+  type RotateResult,
+  type SessionLookup,
+  type SessionStore,
+} from './session-store.js';
 
 interface Entry {
   session: NewSession;
   owner?: InboxAddress;
+  ownerProof?: string;
+  priorTokenHash?: string;
   fence?: number;
   expiresAt: number;
 }
@@ -25,19 +37,20 @@ export class MemorySessionStore implements SessionStore {
     this.entries.delete(sid);
   }
 
-  async claim(sid: string, owner: InboxAddress, ttlMs: number): Promise<ClaimResult> {
+  async claim(sid: string, owner: ProvenOwner, ttlMs: number): Promise<ClaimResult> {
     const entry = this.live(sid);
     if (!entry) return { status: 'gone' };
     if (entry.owner) return { status: 'taken' };
-    entry.owner = owner;
+    entry.owner = owner.inbox;
+    entry.ownerProof = owner.proof;
     entry.fence = ++this.fenceCounter;
     entry.expiresAt = Date.now() + ttlMs;
     return { status: 'claimed', fence: entry.fence };
   }
 
-  async reinstate(session: NewSession, lease: Lease, owner: InboxAddress, ttlMs: number): Promise<void> {
+  async reinstate(session: NewSession, lease: Lease, owner: ProvenOwner, ttlMs: number): Promise<void> {
     if (this.live(session.sid)) return;
-    this.entries.set(session.sid, { session, owner, fence: lease.fence, expiresAt: Date.now() + ttlMs });
+    this.entries.set(session.sid, { session, owner: owner.inbox, ownerProof: owner.proof, fence: lease.fence, expiresAt: Date.now() + ttlMs });
   }
 
   async renew(owner: InboxAddress, leases: readonly Lease[], ttlMs: number): Promise<RenewStatus[]> {
@@ -59,7 +72,9 @@ export class MemorySessionStore implements SessionStore {
 
   async lookup(sid: string): Promise<SessionLookup> {
     const entry = this.live(sid);
-    if (entry?.owner) return { status: 'live', owner: entry.owner, tokenHash: entry.session.tokenHash };
+    if (entry?.owner) {
+      return { status: 'live', owner: entry.owner, ownerProof: entry.ownerProof, tokenHash: entry.session.tokenHash, priorTokenHash: entry.priorTokenHash };
+    }
     if (entry) return { status: 'pending' };
     const ended = this.ended.get(sid);
     if (ended && ended.expiresAt > Date.now()) return { status: 'ended', reason: ended.reason };
@@ -70,9 +85,15 @@ export class MemorySessionStore implements SessionStore {
   async rotateToken(sid: string, expected: string, next: string, gateway: InboxAddress): Promise<RotateResult> {
     const entry = this.live(sid);
     if (!entry) return 'gone';
-    if (entry.session.tokenHash !== expected) return 'changed';
+    if (entry.session.tokenHash !== expected && entry.priorTokenHash !== expected) return 'changed';
     entry.session = { ...entry.session, tokenHash: next, gateway };
+    entry.priorTokenHash = expected;
     return 'rotated';
+  }
+
+  async confirmToken(sid: string, tokenHash: string): Promise<void> {
+    const entry = this.live(sid);
+    if (entry?.session.tokenHash === tokenHash) entry.priorTokenHash = undefined;
   }
 
   private live(sid: string): Entry | undefined {

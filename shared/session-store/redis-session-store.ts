@@ -7,13 +7,24 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { KeyLayout } from '../bus/keys.js';
 import type { InboxAddress } from '../bus/messages.js';
-import { ENDED_NOTE_TTL_MS, type ClaimResult, type Lease, type NewSession, type RenewStatus, type RotateResult, type SessionLookup, type SessionStore } from './session-store.js';
+import {
+  ENDED_NOTE_TTL_MS,
+  type ClaimResult,
+  type Lease,
+  type NewSession,
+  type ProvenOwner,
+  type RenewStatus,
+  type RotateResult,
+  type SessionLookup,
+  type SessionStore,
+} from './session-store.js';
 
 interface SessionScripts {
-  claimSession(sessionKey: string, fenceKey: string, owner: string, ttlMs: number): Promise<number>;
+  claimSession(sessionKey: string, fenceKey: string, owner: string, ownerProof: string, ttlMs: number): Promise<number>;
   renewLease(sessionKey: string, owner: string, fence: number, ttlMs: number): Promise<number>;
   releaseSession(sessionKey: string, endedKey: string, owner: string, fence: number, reason: string, noteTtlMs: number): Promise<number>;
   rotateResumeToken(sessionKey: string, expected: string, next: string, gateway: string): Promise<number>;
+  confirmResumeToken(sessionKey: string, tokenHash: string): Promise<number>;
   reinstateSession(sessionKey: string, ttlMs: number, ...fields: string[]): Promise<number>;
 }
 
@@ -22,6 +33,7 @@ const SCRIPTS = [
   ['renewLease', 'renew-lease-1.lua', 1],
   ['releaseSession', 'release-session-2.lua', 2],
   ['rotateResumeToken', 'rotate-resume-token-1.lua', 1],
+  ['confirmResumeToken', 'confirm-resume-token-1.lua', 1],
   ['reinstateSession', 'reinstate-session-1.lua', 1],
 ] as const;
 
@@ -59,8 +71,8 @@ export class RedisSessionStore implements SessionStore {
     await this.redis.multi().hset(key, { state: 'pending', ...recordFields(session) }).pexpire(key, ttlMs).exec();
   }
 
-  async reinstate(session: NewSession, lease: Lease, owner: InboxAddress, ttlMs: number): Promise<void> {
-    const fields = { state: 'live', owner, fence: String(lease.fence), ...recordFields(session) };
+  async reinstate(session: NewSession, lease: Lease, owner: ProvenOwner, ttlMs: number): Promise<void> {
+    const fields = { state: 'live', owner: owner.inbox, ownerProof: owner.proof, fence: String(lease.fence), ...recordFields(session) };
     await this.redis.reinstateSession(this.keys.session(session.sid), ttlMs, ...Object.entries(fields).flat());
   }
 
@@ -68,8 +80,8 @@ export class RedisSessionStore implements SessionStore {
     await this.redis.del(this.keys.session(sid));
   }
 
-  async claim(sid: string, owner: InboxAddress, ttlMs: number): Promise<ClaimResult> {
-    const result = await this.redis.claimSession(this.keys.session(sid), this.keys.fenceCounter(), owner, ttlMs);
+  async claim(sid: string, owner: ProvenOwner, ttlMs: number): Promise<ClaimResult> {
+    const result = await this.redis.claimSession(this.keys.session(sid), this.keys.fenceCounter(), owner.inbox, owner.proof, ttlMs);
     if (result > 0) return { status: 'claimed', fence: result };
     return result === 0 ? { status: 'gone' } : { status: 'taken' };
   }
@@ -97,7 +109,9 @@ export class RedisSessionStore implements SessionStore {
       .hgetall(this.keys.session(sid))
       .get(this.keys.endedSession(sid))
       .exec()) as [[null, Record<string, string>], [null, string | null]];
-    if (record.owner && record.tokenHash) return { status: 'live', owner: record.owner as InboxAddress, tokenHash: record.tokenHash };
+    if (record.owner && record.tokenHash) {
+      return { status: 'live', owner: record.owner as InboxAddress, ownerProof: record.ownerProof, tokenHash: record.tokenHash, priorTokenHash: record.priorTokenHash };
+    }
     if (record.state) return { status: 'pending' };
     return endedReason ? { status: 'ended', reason: endedReason } : { status: 'unknown' };
   }
@@ -105,5 +119,9 @@ export class RedisSessionStore implements SessionStore {
   async rotateToken(sid: string, expected: string, next: string, gateway: InboxAddress): Promise<RotateResult> {
     const result = await this.redis.rotateResumeToken(this.keys.session(sid), expected, next, gateway);
     return result === 1 ? 'rotated' : result === 0 ? 'gone' : 'changed';
+  }
+
+  async confirmToken(sid: string, tokenHash: string): Promise<void> {
+    await this.redis.confirmResumeToken(this.keys.session(sid), tokenHash);
   }
 }

@@ -16,6 +16,16 @@ export interface NewSession {
   port: number;
 }
 
+/**
+ * A worker inbox and the proof, made with the cluster secret, that it owns
+ * the session (crypto/ownership-proof.ts): gateways send to it only if the
+ * proof holds.
+ */
+export interface ProvenOwner {
+  inbox: InboxAddress;
+  proof: string;
+}
+
 export type ClaimResult = { status: 'claimed'; fence: number } | { status: 'gone' } | { status: 'taken' };
 
 /** Per lease: renewed, gone (the record vanished), or lost (someone else owns it now). */
@@ -28,7 +38,14 @@ export interface Lease {
 
 /** What a resume needs to know about a session. */
 export type SessionLookup =
-  | { status: 'live'; owner: InboxAddress; tokenHash: string }
+  | {
+      status: 'live';
+      owner: InboxAddress;
+      ownerProof: string | undefined;
+      tokenHash: string;
+      /** The token the last resume replaced, while its client has not shown it received the new one. */
+      priorTokenHash: string | undefined;
+    }
   /** Not yet claimed by a worker (still logging in). */
   | { status: 'pending' }
   /** Ended recently, for `reason`. */
@@ -46,15 +63,22 @@ export interface SessionStore {
   /** Gateway: forget a session no worker took. */
   remove(sid: string): Promise<void>;
   /** Worker: take ownership; the lease then lives `ttlMs` unless renewed. */
-  claim(sid: string, owner: InboxAddress, ttlMs: number): Promise<ClaimResult>;
+  claim(sid: string, owner: ProvenOwner, ttlMs: number): Promise<ClaimResult>;
   /** Worker: put back the record of a live session Redis lost; never overwrites. */
-  reinstate(session: NewSession, lease: Lease, owner: InboxAddress, ttlMs: number): Promise<void>;
+  reinstate(session: NewSession, lease: Lease, owner: ProvenOwner, ttlMs: number): Promise<void>;
   /** Worker: renew many leases in one round trip. */
   renew(owner: InboxAddress, leases: readonly Lease[], ttlMs: number): Promise<RenewStatus[]>;
   /** Worker: the session ended; delete its record if we still own it, noting why. */
   release(owner: InboxAddress, lease: Lease, reason: string): Promise<void>;
-  /** Gateway: the session's owner and token hash, for a resume. */
+  /** Gateway: the session's owner (with its proof, to check) and token hash, for a resume. */
   lookup(sid: string): Promise<SessionLookup>;
-  /** Gateway: swap the token hash if it is still `expected`, and record the carrying gateway. */
+  /**
+   * Gateway: a client presented a token matching `expected` (the newest or
+   * the prior hash): `next` becomes the newest, `expected` the prior, and
+   * the gateway is recorded as carrying the session. 'changed' when
+   * `expected` is neither any more (compare-and-set).
+   */
   rotateToken(sid: string, expected: string, next: string, gateway: InboxAddress): Promise<RotateResult>;
+  /** Gateway: the client has shown it received `tokenHash`; the prior token stops working. */
+  confirmToken(sid: string, tokenHash: string): Promise<void>;
 }

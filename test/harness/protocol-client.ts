@@ -123,6 +123,14 @@ export class ProtocolClient {
     }, timeoutMs, `output ${String(pattern)}`) as Promise<string>;
   }
 
+  /** Resolves once the shell output after byte `from` matches (cheap on a long session). */
+  waitUntilOutputFrom(from: number, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+    return this.waitUntil(() => {
+      const text = this.output.subarray(from).toString('latin1');
+      return pattern.test(text) ? { value: text } : undefined;
+    }, timeoutMs, `output ${String(pattern)}`);
+  }
+
   eventsNamed(event: string): unknown[] {
     return this.events.filter((e) => e.event === event).map((e) => e.args[0]);
   }

@@ -6,9 +6,11 @@ export interface ScriptedCredentials {
   otp: string;
   /** OpenSSH public key line of the only key 'key-only' accepts. */
   clientPublicKey: string;
+  /** Keyboard-interactive rounds an 'endless-rounds' server has had answered. */
+  roundsServed?: number;
 }
 
-export type AuthScheme = 'two-factor' | 'key-only' | 'password';
+export type AuthScheme = 'two-factor' | 'key-only' | 'password' | 'endless-rounds';
 
 /** Returns an 'authentication' handler implementing one scheme, and nothing else. */
 export function authenticator(scheme: AuthScheme, credentials: ScriptedCredentials): (ctx: AuthContext) => void {
@@ -17,6 +19,16 @@ export function authenticator(scheme: AuthScheme, credentials: ScriptedCredentia
       return (ctx) => passwordThenOtp(ctx, credentials);
     case 'key-only':
       return publicKeyOnly(credentials);
+    case 'endless-rounds':
+      // A hostile server: keyboard-interactive rounds with nothing to answer, for ever.
+      return (ctx) => {
+        if (ctx.method !== 'keyboard-interactive') return ctx.reject(['keyboard-interactive']);
+        const round = () => ctx.prompt([], 'Still checking', '', () => {
+          credentials.roundsServed = (credentials.roundsServed ?? 0) + 1;
+          round();
+        });
+        round();
+      };
     case 'password':
       return (ctx) => {
         if (ctx.method !== 'password') return ctx.reject(['password']);

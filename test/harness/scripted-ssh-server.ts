@@ -4,7 +4,7 @@ import { generateEd25519KeyPair } from './ed25519-key.js';
 import { authenticator, type AuthScheme, type ScriptedCredentials } from './scripted-auth.js';
 import { serveSession } from './scripted-session.js';
 
-export type ScriptedBehaviour = 'two-factor' | 'key-only' | 'slow-handshake' | 'drop-on-connect' | 'many-sessions' | 'legacy-kex';
+export type ScriptedBehaviour = 'two-factor' | 'key-only' | 'slow-handshake' | 'drop-on-connect' | 'many-sessions' | 'legacy-kex' | 'endless-rounds';
 
 export interface ScriptedServerHandle {
   host: '127.0.0.1';
@@ -18,6 +18,10 @@ export interface ScriptedServerHandle {
   stop(): Promise<void>;
   /** Currently open TCP connections. */
   connections(): number;
+  /** TCP connections accepted since the start. */
+  connectionsAccepted(): number;
+  /** Keyboard-interactive rounds answered ('endless-rounds'). */
+  roundsServed(): number;
 }
 
 const SCRIPTED_USER = 'scripted';
@@ -38,8 +42,10 @@ export async function startScriptedSshServer(behaviour: ScriptedBehaviour): Prom
   };
   const handleSocket = socketHandler(behaviour, credentials);
   const openSockets = new Set<Socket>();
+  let accepted = 0;
   // A plain TCP listener in front of every behaviour so connections() counts them all alike.
   const listener = createServer((socket) => {
+    accepted++;
     openSockets.add(socket);
     socket.once('close', () => openSockets.delete(socket));
     // Tests provoke abrupt disconnects on purpose; a reset must not crash the test process.
@@ -61,6 +67,8 @@ export async function startScriptedSshServer(behaviour: ScriptedBehaviour): Prom
     otp: SCRIPTED_OTP,
     clientPrivateKey: clientKey.private,
     connections: () => openSockets.size,
+    connectionsAccepted: () => accepted,
+    roundsServed: () => credentials.roundsServed ?? 0,
     async stop() {
       const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
       for (const socket of openSockets) socket.destroy();
@@ -77,6 +85,8 @@ function socketHandler(behaviour: ScriptedBehaviour, credentials: ScriptedCreden
       return sshHandler('key-only', credentials);
     case 'many-sessions':
       return sshHandler('password', credentials);
+    case 'endless-rounds':
+      return sshHandler('endless-rounds', credentials);
     case 'legacy-kex':
       // A key exchange that ssh2's client supports but no longer offers.
       return sshHandler('password', credentials, { kex: ['diffie-hellman-group1-sha1'] });

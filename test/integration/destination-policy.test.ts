@@ -79,7 +79,7 @@ describe('host lock and allowed ports', () => {
     for (const host of ['localhost', '127.0.0.2', '2130706433']) {
       expect(await attempt(locked, host, sshd.port, { username: sshd.user, password: sshd.password })).toEqual({
         success: false,
-        message: `This gateway connects only to ${sshd.host}`,
+        message: `This gateway connects only to ${sshd.host}:${sshd.port}`,
       });
     }
   });
@@ -97,7 +97,7 @@ describe('host lock and allowed ports', () => {
     const basic = `Basic ${Buffer.from(`${sshd.user}:${sshd.password}`).toString('base64')}`;
     const other = await fetch(`${locked.urls[0]}/ssh/host/localhost`, { headers: { authorization: basic } });
     expect(other.status).toBe(403);
-    expect(await other.json()).toEqual({ error: `This gateway connects only to ${sshd.host}` });
+    expect(await other.json()).toEqual({ error: `This gateway connects only to ${sshd.host}:${sshd.port}` });
     const posted = await fetch(`${locked.urls[0]}/ssh`, { method: 'POST', body: new URLSearchParams({ username: 'u', password: 'p', host: '10.0.0.1' }) });
     expect(posted.status).toBe(403);
   });

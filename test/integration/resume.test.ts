@@ -147,7 +147,9 @@ describe('resume after drops and shutdowns', () => {
     // The refused offset put the token back: the owner can still resume with it.
     client.dropConnection();
     await client.until(() => client.events.some((e) => e.type === 'resumed'), 10_000, 'resume');
-    // ...which rotated it: the old one no longer works.
+    // ...which rotated it: once the client has shown it holds the new one
+    // (a heartbeat round trip after session:info), the old one no longer works.
+    await expect.poll(() => redis.hexists(`${fleet.prefix}:session:${info.sessionId}`, 'priorTokenHash'), { timeout: 5_000 }).toBe(0);
     expect(await attempt({ resumeToken: info.resumeToken })).toMatchObject({ reason: 'forbidden' });
     expect(client.info!.resumeToken).not.toBe(info.resumeToken);
     probe.close();

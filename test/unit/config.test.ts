@@ -15,7 +15,7 @@ describe('configuration', () => {
     expect(config.options).toMatchObject({ allowReplay: true, allowReauth: true, allowReconnect: true, autoLog: false });
     expect(config.session).toMatchObject({ detachTimeoutMs: 300_000, replayBytes: 2 * 1024 * 1024 });
     expect(config.cluster.redisUrl).toBeUndefined();
-    expect(config.ssh.hostKeyVerification).toEqual({ enabled: true, unknownKeyAction: 'prompt' });
+    expect(config.ssh.hostKeyVerification).toEqual({ enabled: true, unknownKeyAction: 'prompt', maxStoredKeys: 10_000 });
   });
 
   it('reads every documented variable into its place', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ATTACH_PROOF_TTL_MS, OwnershipProofs } from '../../shared/crypto/ownership-proof.js';
 import { newResumeToken, ResumeTokenHasher } from '../../shared/crypto/resume-token.js';
 import { deriveKey, SealedBox } from '../../shared/crypto/sealed-box.js';
 
@@ -35,10 +36,37 @@ describe('resume tokens', () => {
     expect(Buffer.from(token, 'base64url')).toHaveLength(32);
     expect(newResumeToken()).not.toBe(token);
     const hasher = new ResumeTokenHasher(deriveKey(SECRET, 'resume-token'));
-    const stored = hasher.hash(token);
+    const stored = hasher.hash('sid-1', token);
     expect(stored).not.toContain(token);
-    expect(hasher.matches(token, stored)).toBe(true);
-    expect(hasher.matches(newResumeToken(), stored)).toBe(false);
-    expect(hasher.matches(token, 'short')).toBe(false);
+    expect(hasher.matches('sid-1', token, stored)).toBe(true);
+    expect(hasher.matches('sid-1', newResumeToken(), stored)).toBe(false);
+    expect(hasher.matches('sid-1', token, 'short')).toBe(false);
+    // Bound to its session: the same token's hash does not open another one.
+    expect(hasher.matches('sid-2', token, stored)).toBe(false);
+  });
+});
+
+describe('ownership proofs', () => {
+  const proofs = new OwnershipProofs(deriveKey(SECRET, 'ownership'));
+  const other = new OwnershipProofs(deriveKey('another-cluster-secret-of-32-chars!!', 'ownership'));
+
+  it('bind a session to its owner, and need the cluster secret to make', () => {
+    const proof = proofs.owner('sid-1', 'worker:a');
+    expect(proofs.ownerMatches('sid-1', 'worker:a', proof)).toBe(true);
+    expect(proofs.ownerMatches('sid-1', 'worker:evil', proof)).toBe(false);
+    expect(proofs.ownerMatches('sid-2', 'worker:a', proof)).toBe(false);
+    expect(proofs.ownerMatches('sid-1', 'worker:a', other.owner('sid-1', 'worker:a'))).toBe(false);
+    expect(proofs.ownerMatches('sid-1', 'worker:a', undefined)).toBe(false);
+  });
+
+  it('make attach claims that cannot be altered, and that go stale', () => {
+    const now = 1_800_000_000_000;
+    const { proof, ...claim } = proofs.attach({ sid: 'sid-1', gateway: 'gw:a', offset: 10, tokenHash: 'h' }, now);
+    expect(proofs.checkAttach(claim, proof, now + 1000)).toBe('valid');
+    expect(proofs.checkAttach({ ...claim, gateway: 'gw:evil' }, proof, now)).toBe('forged');
+    expect(proofs.checkAttach({ ...claim, offset: 0 }, proof, now)).toBe('forged');
+    expect(proofs.checkAttach(claim, other.attach(claim, now).proof, now)).toBe('forged');
+    expect(proofs.checkAttach(claim, proof, now + ATTACH_PROOF_TTL_MS + 1)).toBe('stale');
+    expect(proofs.attach(claim, now).nonce).not.toBe(claim.nonce);
   });
 });

@@ -13,9 +13,10 @@ import { redisForSuite } from '../harness/redis-for-suite.js';
 const suite = redisForSuite();
 
 let prefixes = 0;
+const MAX_STORED = 1_500;
 const stores: Array<[string, () => HostKeyStore]> = [
-  ['redis', () => new RedisHostKeyStore(suite.redis, keyLayout(`unit${++prefixes}`))],
-  ['memory', () => new MemoryHostKeyStore()],
+  ['redis', () => new RedisHostKeyStore(suite.redis, keyLayout(`unit${++prefixes}`), MAX_STORED)],
+  ['memory', () => new MemoryHostKeyStore(MAX_STORED)],
 ];
 
 /** An OpenSSH public key line's type and base64 key. */
@@ -69,12 +70,22 @@ describe.each(stores)('host key store (%s)', (_name, makeStore) => {
     expect(await store.trustedKeys('host-0', 22)).toEqual([key]);
     expect(await store.trustedKeys('host-1199', 22)).toEqual([key]);
   });
+
+  it('stores no more keys on first use than its bound, and still answers for the ones it has', async () => {
+    const store = makeStore();
+    const key = newKey();
+    await store.trust(Array.from({ length: MAX_STORED - 1 }, (_, i) => ({ host: `seeded-${i}`, port: 22, key })));
+    expect(await store.trustIfUnknown('last-one', 22, key)).toEqual(key);
+    expect(await store.trustIfUnknown('one-too-many', 22, key)).toBe('full');
+    expect(await store.trustedKeys('one-too-many', 22)).toEqual([]);
+    expect(await store.trustIfUnknown('last-one', 22, newKey())).toEqual(key);
+  });
 });
 
 describe('host key store in Redis', () => {
   it('keeps every key in one hash of the cluster, shared by every worker', async () => {
     const keys = keyLayout('shared-unit');
-    const [workerA, workerB] = [new RedisHostKeyStore(suite.redis, keys), new RedisHostKeyStore(suite.redis, keys)];
+    const [workerA, workerB] = [new RedisHostKeyStore(suite.redis, keys, MAX_STORED), new RedisHostKeyStore(suite.redis, keys, MAX_STORED)];
     const key = newKey();
     await workerA.trustIfUnknown('h', 22, key);
     expect(await workerB.trustedKeys('h', 22)).toEqual([key]);

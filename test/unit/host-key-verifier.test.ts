@@ -40,11 +40,19 @@ afterAll(() => {
 });
 
 /** Connects with the verifier as ssh2's hostVerifier; resolves with the verdict and what the user was told. */
-async function check(port: number, trustedType: 'ssh-rsa' | 'ssh-ed25519'): Promise<{ verdict: HostKeyVerdict; notices: HostKeyNotice[] }> {
+async function check(
+  port: number,
+  trustedType: 'ssh-rsa' | 'ssh-ed25519',
+  names: { trustedAs?: string; typed?: string } = {},
+): Promise<{ verdict: HostKeyVerdict; notices: HostKeyNotice[] }> {
   const store = new MemoryHostKeyStore();
   const trustedKey = trustedType === 'ssh-rsa' ? rsa.public : ed25519.public;
-  await store.trust([{ host: '127.0.0.1', port, key: { type: trustedType, base64: base64Of(trustedKey) } }]);
-  const verifier = await HostKeyVerifier.forTarget(store, { host: '127.0.0.1', port }, { unknownKeyAction: 'reject', promptTimeoutMs: 1_000 });
+  await store.trust([{ host: names.trustedAs ?? '127.0.0.1', port, key: { type: trustedType, base64: base64Of(trustedKey) } }]);
+  return connectWith(store, port, names.typed ?? '127.0.0.1');
+}
+
+async function connectWith(store: MemoryHostKeyStore, port: number, typed: string, ask: () => Promise<'accept' | 'reject'> = async () => 'reject') {
+  const verifier = await HostKeyVerifier.forTarget(store, { host: typed, address: '127.0.0.1', port }, { unknownKeyAction: 'prompt', promptTimeoutMs: 1_000 });
   const notices: HostKeyNotice[] = [];
   const client = new ssh2.Client();
   client.on('error', () => {});
@@ -58,7 +66,7 @@ async function check(port: number, trustedType: 'ssh-rsa' | 'ssh-ed25519'): Prom
         password: 'x',
         algorithms: { serverHostKey },
         hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
-          void verifier.verify(key, { notify: (notice) => notices.push(notice), ask: async () => 'reject' }).then((result) => {
+          void verifier.verify(key, { notify: (notice) => notices.push(notice), ask }).then((result) => {
             resolve(result);
             verify(false);
           });
@@ -84,5 +92,41 @@ describe('host key verifier', () => {
     const { verdict, notices } = await check(edOnly.port, 'ssh-rsa');
     expect(verdict).toMatchObject({ accepted: false, reason: 'host-key-changed', message: expect.stringMatching(/has changed \(expected SHA256:.*, got SHA256:.*\)/) });
     expect(notices).toMatchObject([{ event: 'hostkey:mismatch', payload: { algorithm: 'ssh-ed25519' } }]);
+  });
+
+  // (A name's key reaches its addresses when the store is seeded: host-keys.test.ts.)
+  it('applies a key trusted for the address a name resolves to, and for any spelling of the name or address', async () => {
+    for (const { trustedAs, typed } of [
+      { trustedAs: 'host.example', typed: 'HOST.example.' },
+      { trustedAs: '127.0.0.1', typed: 'Host.Example.' },
+      { trustedAs: '127.0.0.1', typed: '::ffff:7f00:1' },
+    ]) {
+      const { verdict, notices } = await check(edOnly.port, 'ssh-ed25519', { trustedAs, typed });
+      expect(verdict, `${trustedAs} reached as ${typed}`).toEqual({ accepted: true });
+      expect(notices).toMatchObject([{ event: 'hostkey:verified', payload: { source: 'server' } }]);
+    }
+  });
+
+  it('reports a mismatch, never a prompt, when a name and its address trust different keys', async () => {
+    const store = new MemoryHostKeyStore();
+    await store.trust([
+      { host: 'host.example', port: edOnly.port, key: { type: 'ssh-ed25519', base64: base64Of(ed25519.public) } },
+      { host: '127.0.0.1', port: edOnly.port, key: { type: 'ssh-ed25519', base64: base64Of(generateEd25519KeyPair().public) } },
+    ]);
+    let asked = false;
+    const { verdict, notices } = await connectWith(store, edOnly.port, 'host.example', async () => {
+      asked = true;
+      return 'accept';
+    });
+    expect(verdict).toMatchObject({ accepted: false, reason: 'host-key-changed' });
+    expect(notices).toMatchObject([{ event: 'hostkey:mismatch' }]);
+    expect(asked).toBe(false);
+  });
+
+  it('trusts a key the user accepted under the name and the address, so either finds it next time', async () => {
+    const store = new MemoryHostKeyStore();
+    expect((await connectWith(store, edOnly.port, 'Host.Example', async () => 'accept')).verdict).toEqual({ accepted: true });
+    expect(await store.trustedKeys('host.example', edOnly.port)).toHaveLength(1);
+    expect(await store.trustedKeys('127.0.0.1', edOnly.port)).toHaveLength(1);
   });
 });

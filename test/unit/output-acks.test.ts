@@ -1,51 +1,79 @@
-import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { OutputAcks } from '../../services/gateway/output-acks.js';
+import { OutputAcks, type AckMessage } from '../../services/gateway/output-acks.js';
 
 function harness(lowWaterBytes = 4096) {
-  const transport = new EventEmitter();
-  const sent: number[] = [];
-  const acks = new OutputAcks(lowWaterBytes, () => transport as unknown as { once(event: 'drain', listener: () => void): unknown }, (offset) => sent.push(offset));
-  return { acks, transport, sent };
+  let emitted = 0;
+  const sent: AckMessage[] = [];
+  const acks = new OutputAcks(lowWaterBytes, () => emitted, (ack) => sent.push(ack));
+  return { acks, sent, emit: (bytes: number) => (emitted += bytes) };
 }
 
 describe('output acknowledgements', () => {
-  it('for a client that never acks, reports output once the WebSocket has written it', () => {
-    const { acks, transport, sent } = harness();
-    acks.emitted(600);
+  it('for a client that never acks, reports output in steps once the socket has written it', () => {
+    const { acks, sent, emit } = harness();
+    emit(1200);
+    acks.written({ output: 600, exec: 0 });
     expect(sent).toEqual([]); // below the step (low water / 4)
-    acks.emitted(600);
-    expect(sent).toEqual([]); // waiting for the transport to drain
-    transport.emit('drain');
-    expect(sent).toEqual([1200]);
+    acks.written({ output: 1200, exec: 0 });
+    expect(sent).toEqual([{ type: 'ack', offset: 1200 }]);
   });
 
-  it('reports nothing while the transport does not drain (a client that stopped reading)', () => {
-    const { acks, sent } = harness();
-    for (let i = 0; i < 100; i++) acks.emitted(1024);
+  it('never passes on more than the socket has written, however much the client claims', () => {
+    const { acks, sent, emit } = harness();
+    emit(100_000);
+    acks.written({ output: 2048, exec: 0 });
+    sent.length = 0;
+    // A client that stopped reading acknowledges everything it was "sent".
+    expect(acks.fromClient(100_000)).toBe(true);
     expect(sent).toEqual([]);
+    acks.written({ output: 50_000, exec: 0 });
+    expect(sent).toEqual([{ type: 'ack', offset: 50_000 }]);
   });
 
   it("passes on a client's own acks in steps, and its last one in full", () => {
-    const { acks, transport, sent } = harness();
-    acks.emitted(3000);
+    const { acks, sent, emit } = harness();
+    emit(3000);
+    expect(acks.fromClient(0)).toBe(true);
+    acks.written({ output: 3000, exec: 0 });
     expect(acks.fromClient(500)).toBe(true);
+    expect(acks.fromClient(900)).toBe(true);
     expect(sent).toEqual([]);
     expect(acks.fromClient(1100)).toBe(true);
-    expect(sent).toEqual([1100]);
+    expect(sent).toEqual([{ type: 'ack', offset: 1100 }]);
     expect(acks.fromClient(3000)).toBe(true);
-    expect(sent).toEqual([1100, 3000]);
-    transport.emit('drain'); // transport acks stop once the client acks itself
-    expect(sent).toEqual([1100, 3000]);
+    expect(sent).toEqual([{ type: 'ack', offset: 1100 }, { type: 'ack', offset: 3000 }]);
+  });
+
+  it('holds a client that renders slower than the socket writes to what it has rendered', () => {
+    const { acks, sent, emit } = harness();
+    emit(10_000);
+    acks.fromClient(0);
+    acks.written({ output: 10_000, exec: 0 });
+    expect(sent).toEqual([]);
+    acks.fromClient(2000);
+    expect(sent).toEqual([{ type: 'ack', offset: 2000 }]);
   });
 
   it('refuses an ack for output never sent, and restarts at a resume offset', () => {
-    const { acks, sent } = harness();
-    acks.emitted(100);
+    const { acks, sent, emit } = harness();
+    emit(100);
     expect(acks.fromClient(101)).toBe(false);
     acks.restart(5000);
-    acks.emitted(100);
+    emit(5000);
+    acks.written({ output: 5100, exec: 0 });
     expect(acks.fromClient(5100)).toBe(true);
-    expect(sent).toEqual([5100]);
+    expect(sent).toEqual([{ type: 'ack', offset: 5100 }]);
+  });
+
+  it('reports exec output written as byte counts in steps, and forgets what a previous socket never wrote', () => {
+    const { acks, sent } = harness();
+    acks.written({ output: 0, exec: 700 });
+    expect(sent).toEqual([]);
+    acks.written({ output: 0, exec: 1500 });
+    expect(sent).toEqual([{ type: 'exec-ack', bytes: 1500 }]);
+    acks.written({ output: 0, exec: 2000 });
+    acks.restart(0);
+    acks.written({ output: 0, exec: 3100 });
+    expect(sent).toEqual([{ type: 'exec-ack', bytes: 1500 }, { type: 'exec-ack', bytes: 1100 }]);
   });
 });

@@ -88,18 +88,20 @@ describe('output relay', () => {
 
   it('re-sends output from an offset it still holds, and restarts the window there', async () => {
     const { relay, sent, source } = harness({ highWaterBytes: 100, lowWaterBytes: 40, replayBytes: 100, maxEntryBytes: 64 });
-    relay.push(Buffer.from('hello'));
+    // Enough output that the replay buffer (which keeps at least 100 bytes, in blocks) drops the oldest.
+    relay.push(Buffer.alloc(5000, 'h'));
+    relay.ack(5000);
     await nextTurn();
     relay.push(Buffer.alloc(60, 'x'));
     relay.push(Buffer.alloc(60, 'y'));
-    relay.ack(125);
+    relay.ack(5120);
     expect(relay.canResendFrom(2)).toBe('gone');
-    expect(relay.canResendFrom(126)).toBe('ahead');
-    expect(relay.canResendFrom(65)).toBe('ok');
-    relay.resendFrom(65);
-    expect(sent.at(-1)).toMatchObject({ offset: 65, data: 'y'.repeat(60) });
+    expect(relay.canResendFrom(5121)).toBe('ahead');
+    expect(relay.canResendFrom(5060)).toBe('ok');
+    relay.resendFrom(5060);
+    expect(sent.at(-1)).toMatchObject({ offset: 5060, data: 'y'.repeat(60) });
     expect(source.paused).toBe(false);
     relay.push(Buffer.alloc(50, 'z'));
-    expect(source.paused).toBe(true); // 60 re-sent + 50 new > 100 unacknowledged since 65
+    expect(source.paused).toBe(true); // 60 re-sent + 50 new > 100 unacknowledged since 5060
   });
 });

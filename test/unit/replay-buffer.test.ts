@@ -12,11 +12,27 @@ describe('replay buffer', () => {
     expect(buffer.since(7)).toBeNull();
   });
 
-  it('drops the oldest chunks past its capacity and refuses offsets before them', () => {
-    const buffer = new ReplayBuffer(6);
-    for (const chunk of ['abc', 'def', 'ghi']) buffer.append(Buffer.from(chunk));
-    expect(buffer.since(2)).toBeNull();
-    expect(buffer.since(3)?.toString()).toBe('defghi');
-    expect(buffer.endOffset).toBe(9);
+  it('keeps at least its capacity, drops the oldest blocks beyond, and refuses offsets before them', () => {
+    const capacity = 100_000;
+    const buffer = new ReplayBuffer(capacity);
+    const all = Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 251));
+    for (let at = 0; at < all.length; at += 777) buffer.append(all.subarray(at, at + 777));
+    expect(buffer.endOffset).toBe(all.length);
+    expect(buffer.endOffset - buffer.firstOffset).toBeGreaterThanOrEqual(capacity);
+    expect(buffer.footprint).toBeLessThanOrEqual(capacity + 2 * 64 * 1024);
+    expect(buffer.since(buffer.firstOffset - 1)).toBeNull();
+    expect(buffer.since(all.length - capacity)!.equals(all.subarray(all.length - capacity))).toBe(true);
+  });
+
+  it('holds copies, so one-byte slices of large buffers do not keep their parents', () => {
+    const buffer = new ReplayBuffer(2 * 1024 * 1024);
+    for (let i = 0; i < 10_000; i++) {
+      const packet = Buffer.alloc(32 * 1024, i % 256);
+      buffer.append(packet.subarray(100, 101));
+    }
+    // 10,000 bytes held in a few small blocks, not 10,000 packets of 32 KiB.
+    expect(buffer.footprint).toBeLessThan(64 * 1024);
+    expect(buffer.since(0)!.length).toBe(10_000);
+    expect(buffer.since(9_999)![0]).toBe(9_999 % 256);
   });
 });

@@ -17,6 +17,8 @@ const stores: Array<[string, () => SessionStore]> = [
   ['memory', () => new MemorySessionStore()],
 ];
 let counter = 0;
+/** The store keeps the proof as it is given; making and checking it is the crypto's (crypto.test.ts). */
+const owned = (inbox: `worker:${string}`) => ({ inbox, proof: `proof-of-${inbox}` });
 const newSession = () => ({ sid: `sid-${++counter}`, gateway: 'gw:g1' as const, tokenHash: 'h', username: 'u', host: 'h', port: 22 });
 
 describe.each(stores)('session store (%s)', (_name, makeStore) => {
@@ -25,11 +27,11 @@ describe.each(stores)('session store (%s)', (_name, makeStore) => {
     const [a, b] = [newSession(), newSession()];
     await store.create(a, 10_000);
     await store.create(b, 10_000);
-    const first = await store.claim(a.sid, 'worker:w1', 10_000);
+    const first = await store.claim(a.sid, owned('worker:w1'), 10_000);
     expect(first).toMatchObject({ status: 'claimed' });
-    expect(await store.claim(a.sid, 'worker:w2', 10_000)).toEqual({ status: 'taken' });
-    expect(await store.claim(a.sid, 'worker:w1', 10_000)).toEqual({ status: 'taken' });
-    const second = await store.claim(b.sid, 'worker:w2', 10_000);
+    expect(await store.claim(a.sid, owned('worker:w2'), 10_000)).toEqual({ status: 'taken' });
+    expect(await store.claim(a.sid, owned('worker:w1'), 10_000)).toEqual({ status: 'taken' });
+    const second = await store.claim(b.sid, owned('worker:w2'), 10_000);
     expect((second as { fence: number }).fence).toBeGreaterThan((first as { fence: number }).fence);
   });
 
@@ -38,11 +40,11 @@ describe.each(stores)('session store (%s)', (_name, makeStore) => {
     const removed = newSession();
     await store.create(removed, 10_000);
     await store.remove(removed.sid);
-    expect(await store.claim(removed.sid, 'worker:w1', 10_000)).toEqual({ status: 'gone' });
+    expect(await store.claim(removed.sid, owned('worker:w1'), 10_000)).toEqual({ status: 'gone' });
     const expired = newSession();
     await store.create(expired, 50);
     await new Promise((resolve) => setTimeout(resolve, 120));
-    expect(await store.claim(expired.sid, 'worker:w1', 10_000)).toEqual({ status: 'gone' });
+    expect(await store.claim(expired.sid, owned('worker:w1'), 10_000)).toEqual({ status: 'gone' });
   });
 
   it('renews only leases the caller holds, and reports gone and lost ones', async () => {
@@ -51,8 +53,8 @@ describe.each(stores)('session store (%s)', (_name, makeStore) => {
     const other = newSession();
     await store.create(held, 10_000);
     await store.create(other, 10_000);
-    const mine = (await store.claim(held.sid, 'worker:w1', 200)) as { fence: number };
-    const theirs = (await store.claim(other.sid, 'worker:w2', 10_000)) as { fence: number };
+    const mine = (await store.claim(held.sid, owned('worker:w1'), 200)) as { fence: number };
+    const theirs = (await store.claim(other.sid, owned('worker:w2'), 10_000)) as { fence: number };
     const statuses = await store.renew(
       'worker:w1',
       [
@@ -73,7 +75,7 @@ describe.each(stores)('session store (%s)', (_name, makeStore) => {
     const store = makeStore();
     const session = newSession();
     await store.create(session, 10_000);
-    const { fence } = (await store.claim(session.sid, 'worker:w1', 10_000)) as { fence: number };
+    const { fence } = (await store.claim(session.sid, owned('worker:w1'), 10_000)) as { fence: number };
     await store.release('worker:w2', { sid: session.sid, fence }, 'test');
     await store.release('worker:w1', { sid: session.sid, fence: fence + 1 }, 'test');
     expect(await store.renew('worker:w1', [{ sid: session.sid, fence }], 10_000)).toEqual(['renewed']);
@@ -88,11 +90,22 @@ describe.each(stores)('session store (%s)', (_name, makeStore) => {
     expect(await store.lookup(session.sid)).toEqual({ status: 'unknown' });
     await store.create(session, 10_000);
     expect(await store.lookup(session.sid)).toEqual({ status: 'pending' });
-    await store.claim(session.sid, 'worker:w1', 10_000);
-    expect(await store.lookup(session.sid)).toEqual({ status: 'live', owner: 'worker:w1', tokenHash: 'first' });
+    await store.claim(session.sid, owned('worker:w1'), 10_000);
+    const live = { status: 'live', owner: 'worker:w1', ownerProof: 'proof-of-worker:w1' };
+    expect(await store.lookup(session.sid)).toEqual({ ...live, tokenHash: 'first', priorTokenHash: undefined });
     expect(await store.rotateToken(session.sid, 'first', 'second', 'gw:g2')).toBe('rotated');
-    expect(await store.rotateToken(session.sid, 'first', 'third', 'gw:g3')).toBe('changed');
-    expect(await store.lookup(session.sid)).toMatchObject({ tokenHash: 'second' });
+    // Until the client shows it got 'second', the token it presented still resumes (its socket may have dropped).
+    expect(await store.lookup(session.sid)).toEqual({ ...live, tokenHash: 'second', priorTokenHash: 'first' });
+    expect(await store.rotateToken(session.sid, 'first', 'third', 'gw:g3')).toBe('rotated');
+    expect(await store.lookup(session.sid)).toEqual({ ...live, tokenHash: 'third', priorTokenHash: 'first' });
+    // 'second' was never confirmed and is not the prior: it no longer works.
+    expect(await store.rotateToken(session.sid, 'second', 'fourth', 'gw:g4')).toBe('changed');
+    // Confirming the newest retires the prior.
+    await store.confirmToken(session.sid, 'second');
+    expect(await store.lookup(session.sid)).toMatchObject({ priorTokenHash: 'first' });
+    await store.confirmToken(session.sid, 'third');
+    expect(await store.lookup(session.sid)).toEqual({ ...live, tokenHash: 'third', priorTokenHash: undefined });
+    expect(await store.rotateToken(session.sid, 'first', 'fifth', 'gw:g5')).toBe('changed');
     expect(await store.rotateToken('no-such-session', 'a', 'b', 'gw:g')).toBe('gone');
   });
 });
@@ -101,11 +114,11 @@ describe.each(stores)('session store reinstatement (%s)', (_name, makeStore) => 
   it('puts back a live session Redis lost, with its owner and fence, and never overwrites one that exists', async () => {
     const store = makeStore();
     const session = { ...newSession(), tokenHash: 'current' };
-    await store.reinstate(session, { sid: session.sid, fence: 41 }, 'worker:w1', 10_000);
-    expect(await store.lookup(session.sid)).toEqual({ status: 'live', owner: 'worker:w1', tokenHash: 'current' });
+    await store.reinstate(session, { sid: session.sid, fence: 41 }, owned('worker:w1'), 10_000);
+    expect(await store.lookup(session.sid)).toEqual({ status: 'live', owner: 'worker:w1', ownerProof: 'proof-of-worker:w1', tokenHash: 'current', priorTokenHash: undefined });
     expect(await store.renew('worker:w1', [{ sid: session.sid, fence: 41 }], 10_000)).toEqual(['renewed']);
-    await store.reinstate({ ...session, tokenHash: 'stale' }, { sid: session.sid, fence: 7 }, 'worker:w2', 10_000);
-    expect(await store.lookup(session.sid)).toEqual({ status: 'live', owner: 'worker:w1', tokenHash: 'current' });
+    await store.reinstate({ ...session, tokenHash: 'stale' }, { sid: session.sid, fence: 7 }, owned('worker:w2'), 10_000);
+    expect(await store.lookup(session.sid)).toEqual({ status: 'live', owner: 'worker:w1', ownerProof: 'proof-of-worker:w1', tokenHash: 'current', priorTokenHash: undefined });
   });
 });
 
@@ -114,7 +127,7 @@ describe('session store keys in Redis', () => {
     const store = new RedisSessionStore(suite.redis, keys);
     const session = { ...newSession(), tokenHash: 'hashed-token' };
     await store.create(session, 5_000);
-    await store.claim(session.sid, 'worker:w1', 8_000);
+    await store.claim(session.sid, owned('worker:w1'), 8_000);
     const key = keys.session(session.sid);
     expect(await suite.redis.pttl(key)).toBeGreaterThan(5_000);
     expect(await suite.redis.hgetall(key)).toMatchObject({ owner: 'worker:w1', state: 'live', tokenHash: 'hashed-token' });

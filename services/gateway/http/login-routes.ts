@@ -85,7 +85,7 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRoutesOpti
     });
     if (!credentials.ok) return fail(reply, 400, `Invalid credentials: ${credentials.problem}`);
     const { host } = credentials.value;
-    const outsideLock = hostLockRefusal(settings.ssh, host);
+    const outsideLock = hostLockRefusal(settings.ssh, host, port);
     if (outsideLock) return fail(reply, 403, outsideLock);
     await handOff(request, reply, credentials.value, true, 'basic');
     reply.header('set-cookie', markerCookie(host, port));
@@ -114,9 +114,9 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRoutesOpti
     if (!username || (!password && !form.value.privateKey)) return fail(reply, 400, 'Missing required fields: username and password');
     const host = request.params.host ?? form.value.host ?? query.value.host ?? settings.ssh.host;
     if (!host) return fail(reply, 400, 'Missing required field: host');
-    const outsideLock = hostLockRefusal(settings.ssh, host);
-    if (outsideLock) return fail(reply, 403, outsideLock);
     const port = form.value.port ?? query.value.port ?? settings.ssh.port;
+    const outsideLock = hostLockRefusal(settings.ssh, host, port);
+    if (outsideLock) return fail(reply, 403, outsideLock);
     const term = form.value.sshterm ?? query.value.sshterm;
     const credentials = parseInbound(authenticatePayload, {
       username,

@@ -4,7 +4,8 @@
   KEYS[1] session hash      {p}:session:<sid>
   KEYS[2] fencing counter   {p}:fence
   ARGV[1] owner inbox       worker:<id>
-  ARGV[2] lease TTL (ms)
+  ARGV[2] owner proof       HMAC of session and owner under the cluster secret
+  ARGV[3] lease TTL (ms)
 
   Returns: the fencing token (> 0) when claimed;
            0 when the session is gone (the gateway gave up on it);
@@ -17,6 +18,6 @@ if redis.call('HEXISTS', KEYS[1], 'owner') == 1 then
   return -1
 end
 local fence = redis.call('INCR', KEYS[2])
-redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'fence', fence, 'state', 'live')
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'ownerProof', ARGV[2], 'fence', fence, 'state', 'live')
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return fence

@@ -1,0 +1,3 @@
+import { describeMemoryAttacks } from './memory-attacks.js';
+
+describeMemoryAttacks('all-in-one');
