@@ -50,6 +50,20 @@ export type LoginResult = { ok: true; address: string } | { ok: false; message: 
 
 type Failure = { message: string; reason: LoginFailureReason };
 
+/** What ssh2's debug output says when it answers a keyboard-interactive round that asked nothing. */
+const AUTOMATIC_ROUND = 'Client: Sending automatic USERAUTH_INFO_RESPONSE';
+
+/**
+ * ssh2 formats a debug line for every packet while a debug function is set:
+ * once the login is over the connection must not pay for it. ssh2 reads the
+ * function from its protocol object on each packet, so clearing it there
+ * stops the output.
+ */
+function stopDebugOutput(client: Client): void {
+  const protocol = (client as unknown as { _protocol?: { _debug?: unknown } })._protocol;
+  if (protocol) protocol._debug = undefined;
+}
+
 interface Pending<T> {
   resolve: (value: T) => void;
   timer: NodeJS.Timeout;
@@ -133,6 +147,7 @@ export class SshLogin {
         // Methods not tried (a private key, say) are not to outlive the login in the handler ssh2 keeps.
         methods.length = 0;
         client.off('error', onError).off('close', onClose).off('ready', onReady);
+        stopDebugOutput(client);
         if (failure) client.end();
         resolve(failure);
       };
@@ -140,10 +155,13 @@ export class SshLogin {
       client.on('error', onError).on('close', onClose).once('ready', onReady);
 
       let rounds = 0;
+      const tooManyRounds = () => {
+        if (++rounds <= ssh.maxKeyboardInteractiveRounds) return false;
+        finish({ message: `The server asked more than ${ssh.maxKeyboardInteractiveRounds} rounds of login questions`, reason: 'auth' });
+        return true;
+      };
       const keyboardInteractive = (name: string, instructions: string, _lang: string, prompts: Prompt[], answer: KeyboardInteractiveCallback) => {
-        if (++rounds > ssh.maxKeyboardInteractiveRounds) {
-          return finish({ message: `The server asked more than ${ssh.maxKeyboardInteractiveRounds} rounds of login questions`, reason: 'auth' });
-        }
+        if (tooManyRounds()) return;
         const auto = autoAnswer(prompts, { round: rounds, forwardAll: job.forwardAllPrompts || ssh.alwaysSendKeyboardInteractivePrompts, password });
         if (auto) return answer(auto);
         // Servers may send rounds with no prompts (information only).
@@ -165,6 +183,12 @@ export class SshLogin {
         readyTimeout: 0,
         keepaliveInterval: ssh.keepaliveIntervalMs,
         keepaliveCountMax: ssh.keepaliveCountMax,
+        // ssh2 answers rounds without questions itself and tells only its
+        // debug output; those count too, or a server could loop them for ever
+        // (one round trip each, as fast as the network goes).
+        debug: (line: string) => {
+          if (!settled && line.startsWith(AUTOMATIC_ROUND)) tooManyRounds();
+        },
       };
       const connect = () => {
         try {

@@ -23,7 +23,13 @@ export class EchoProbe {
 
   constructor(
     private readonly client: ProtocolClient,
-    private readonly options: { boundMs: number; gapMs?: number; giveUpMs?: number } = { boundMs: 1000 },
+    private readonly options: {
+      boundMs: number;
+      gapMs?: number;
+      giveUpMs?: number;
+      /** `shell` (a real shell runs `echo`) or `echo` (a scripted target echoes the line back). */
+      target?: 'shell' | 'echo';
+    } = { boundMs: 1000 },
   ) {}
 
   /** One echo now, outside the loop (e.g. to check the shell is ready). */
@@ -31,9 +37,15 @@ export class EchoProbe {
     const marker = `probe${++this.sequence}x`;
     const from = this.client.output.length;
     const sentAt = performance.now();
-    // The quotes split the marker in the typed line, so only the echo's output matches.
-    this.client.type(`echo ${marker.slice(0, 3)}""${marker.slice(3)}\r`);
-    const pattern = new RegExp(`[\\r\\n]${marker}\\r\\n`);
+    let pattern: RegExp;
+    if (this.options.target === 'echo') {
+      this.client.type(`${marker}\r`);
+      pattern = new RegExp(`${marker}\\r\\n`);
+    } else {
+      // The quotes split the marker in the typed line, so only the echo's output matches.
+      this.client.type(`echo ${marker.slice(0, 3)}""${marker.slice(3)}\r`);
+      pattern = new RegExp(`[\\r\\n]${marker}\\r\\n`);
+    }
     await this.client.waitUntilOutputFrom(from, pattern, this.options.giveUpMs ?? 20_000);
     return performance.now() - sentAt;
   }
