@@ -10,6 +10,7 @@ import { CredentialHandoff } from '../../shared/credential-handoff/credential-ha
 import { MemoryHandoffStorage } from '../../shared/credential-handoff/memory-handoff-storage.js';
 import { MemoryHostKeyStore } from '../../shared/host-key-store/memory-host-key-store.js';
 import { MemoryPlacement } from '../../shared/placement/memory-placement.js';
+import { createHealthServer } from '../../shared/process/health-endpoints.js';
 import { onShutdownSignal, secretKeys, startProcess } from '../../shared/process/startup.js';
 import { BusMetrics } from '../../shared/metrics/bus-metrics.js';
 import { MemorySessionStore } from '../../shared/session-store/memory-session-store.js';
@@ -49,13 +50,15 @@ const worker: SshWorker = new SshWorker({
 worker.start();
 
 let shuttingDown = false;
-const handoff = new CredentialHandoff(new MemoryHandoffStorage(), keys.credentialsBox, config.http.handoffTtlMs);
+const handoff = new CredentialHandoff(new MemoryHandoffStorage(config.http.handoffMaxPending), keys.credentialsBox, config.http.handoffTtlMs);
+const limits = new AbuseLimits(config, 'memory');
 const gatewayLog = log.child({ part: 'gateway' });
+const probe = { ready: () => !shuttingDown };
 const httpServer = await createHttpServer({
-  probe: { ready: () => !shuttingDown },
-  registry,
+  probe,
   settings: config,
   handoff,
+  limits,
   page: loadClientPage(config.http.clientDir),
   log: gatewayLog,
 });
@@ -65,7 +68,7 @@ const gatewayMetrics = new GatewayMetrics(registry, busMetrics, {
   placementWaiting: () => placement.waitingCount(),
 });
 const gateway: Gateway = new Gateway(
-  { settings: config, bus: hub.connect<ToWorker>('gw:local'), store, placement, handoff, limits: new AbuseLimits(config, 'memory'), ...keys, log: gatewayLog, metrics: gatewayMetrics },
+  { settings: config, bus: hub.connect<ToWorker>('gw:local'), store, placement, handoff, limits, ...keys, log: gatewayLog, metrics: gatewayMetrics },
   httpServer,
   { origins: config.http.origins },
 );
@@ -73,9 +76,12 @@ gateway.start();
 httpServer.listen(config.listen.port, config.listen.ip, () => {
   log.info({ event: 'listening', ip: config.listen.ip, port: config.listen.port }, 'all-in-one listening');
 });
+const healthServer = createHealthServer(probe, { registry, token: config.metrics.token });
+healthServer.listen(config.metrics.port);
 
 onShutdownSignal(log, 10_000, async () => {
   shuttingDown = true;
   await gateway.shutdown();
+  healthServer.close();
   await worker.stop('server shutting down');
 });

@@ -2,7 +2,8 @@
  * Limits on what one client address may start, held in Redis so they hold
  * across the cluster (in memory in the all-in-one process):
  *
- * - logins per window (rate-limiter-flexible);
+ * - logins per window (rate-limiter-flexible), and credential hand-offs
+ *   from the HTTP login routes per window;
  * - logins under way at once: each holds one of a worker's setup slots, so
  *   one address must not be able to take them all (limits/attempt-slots.ts);
  * - new sessions per window.
@@ -28,6 +29,7 @@ export type LimiterStore = { redis: Redis; keys: KeyLayout } | 'memory';
 export class AbuseLimits {
   private readonly loginsPerIp: RateLimiterAbstract;
   private readonly sessionsPerIp: RateLimiterAbstract;
+  private readonly handoffsPerIp: RateLimiterAbstract;
   private readonly loginsInFlight: AttemptSlots;
   private readonly ipv6PrefixBits: number;
 
@@ -41,6 +43,7 @@ export class AbuseLimits {
     };
     this.loginsPerIp = limiter('logins-per-ip', limits.loginsPerIp, limits.loginWindowMs);
     this.sessionsPerIp = limiter('sessions-per-ip', limits.sessionsPerIp, limits.sessionWindowMs);
+    this.handoffsPerIp = limiter('handoffs-per-ip', limits.handoffsPerIp, limits.loginWindowMs);
     // A login is over by the placement timeout plus the login timeout; a slot outliving that was its gateway's, now dead.
     const inFlight: SlotPolicy = { limit: limits.loginsInFlightPerIp, holdMs: settings.cluster.placementTimeoutMs + settings.ssh.loginTimeoutMs, failureWindowMs: 1 };
     this.loginsInFlight = store === 'memory' ? new MemoryAttemptSlots(inFlight) : new RedisAttemptSlots(store.redis, (key) => store.keys.attemptSlots('client', key), inFlight);
@@ -66,6 +69,11 @@ export class AbuseLimits {
   /** The login is over (either way): its in-flight slot is free. */
   async loginEnded(ip: string, loginId: string): Promise<void> {
     await this.loginsInFlight.release(clientKey(ip, this.ipv6PrefixBits), loginId, false);
+  }
+
+  /** Counts a credential hand-off (an HTTP login route) from `ip`, or says why not. */
+  async admitHandoff(ip: string): Promise<string | undefined> {
+    return consume(this.handoffsPerIp, clientKey(ip, this.ipv6PrefixBits), 'Too many logins from your address');
   }
 
   async sessionStarted(ip: string): Promise<void> {

@@ -16,3 +16,16 @@ export function proxyTrust(trustedProxies: readonly string[]): ProxyTrust {
 export function clientAddressOf(request: IncomingMessage, trust: ProxyTrust): string {
   return proxyaddr(request, trust);
 }
+
+/**
+ * Whether the browser reached us over HTTPS: TLS on this socket, or a
+ * trusted proxy saying so in X-Forwarded-Proto (from anyone else the header
+ * means nothing).
+ */
+export function arrivedOverHttps(request: IncomingMessage, trust: ProxyTrust): boolean {
+  if ((request.socket as { encrypted?: boolean }).encrypted) return true;
+  const peer = request.socket.remoteAddress;
+  if (!peer || !trust(peer, 0)) return false;
+  const proto = request.headers['x-forwarded-proto'];
+  return (Array.isArray(proto) ? proto[0] : proto)?.split(',')[0]?.trim().toLowerCase() === 'https';
+}

@@ -146,6 +146,8 @@ export class ClientConnection {
   private readonly started: Promise<void>;
   /** The login holding one of this client's in-flight slots (limits), until it is over. */
   private loginSlot: string | undefined;
+  /** Closes a socket that never gets a session (FLEET_AUTH_TIMEOUT_MS). */
+  private authTimer: NodeJS.Timeout | undefined;
   /** Set when the socket came from `/ssh/host/:host`: every login on it must go there. */
   private lockedTarget: { host: string; port: number } | undefined;
 
@@ -171,6 +173,7 @@ export class ClientConnection {
       },
     });
     this.listen();
+    this.authTimer = setTimeout(this.authTimedOut, parts.settings.limits.authTimeoutMs);
     this.started = this.start(arrival.handoffId);
   }
 
@@ -619,6 +622,24 @@ export class ClientConnection {
     this.parts.limits.sessionStarted(this.arrival.clientAddress).catch((error: Error) => this.log.warn({ err: error.message }, 'could not count the session'));
   }
 
+  /**
+   * A socket must log in or resume within FLEET_AUTH_TIMEOUT_MS. Time spent
+   * logging in does not count (the login has its own deadline): the clock
+   * starts again when a login or resume that was under way ends without a session.
+   */
+  private readonly authTimedOut = (): void => {
+    if (this.phase === 'live' || this.phase === 'gone') return;
+    if (this.phase !== 'awaiting-auth') {
+      this.authTimer = setTimeout(this.authTimedOut, this.parts.settings.limits.authTimeoutMs);
+      return;
+    }
+    const seconds = Math.round(this.parts.settings.limits.authTimeoutMs / 1000);
+    this.parts.metrics.limitHit('auth-timeout');
+    this.complaints.info({ event: 'auth-timeout' }, 'socket closed: no login');
+    this.socket.emit('ssherror', `No login within ${seconds} s: connection closed`);
+    this.socket.disconnect(true);
+  };
+
   /** The login is over, one way or another: the client's in-flight slot is free. */
   private endLoginSlot(): void {
     const slot = this.loginSlot;
@@ -722,6 +743,7 @@ export class ClientConnection {
 
   private disconnected(reason: string): void {
     clearTimeout(this.placementTimer);
+    clearTimeout(this.authTimer);
     this.endLoginSlot();
     const sid = this.sid;
     if (!sid) {

@@ -11,11 +11,12 @@ import type { Envelope } from '../../shared/bus/bus.js';
 import { isToGateway } from '../../shared/bus/messages.js';
 import { SOCKET_IO_PATH, type ClientToServerEvents, type ServerToClientEvents, type UntrustedEvents } from '../../shared/protocol/events.js';
 import { ClientConnection, type GatewayParts, type SessionRoutes } from './client-connection.js';
-import { clientAddressOf, proxyTrust, type ProxyTrust } from './client-address.js';
+import { arrivedOverHttps, clientAddressOf, proxyTrust, type ProxyTrust } from './client-address.js';
 import { eventRateLimit } from './event-rate-limit.js';
 import { expiredHandoffCookie, handoffIdOf } from './http/handoff-cookie.js';
 import { originAllowed } from './origin-policy.js';
 import { readBudget } from './read-budget.js';
+import { SocketsPerClient } from './sockets-per-client.js';
 
 /** Big enough for a pasted private key, small enough to refuse abuse. */
 const MAX_SOCKET_MESSAGE_BYTES = 512 * 1024;
@@ -42,11 +43,13 @@ export class Gateway implements SessionRoutes {
   private readonly proxyTrust: ProxyTrust;
   private readonly limitEvents: (socket: Socket) => void;
   private readonly limitReads: (socket: Socket) => void;
+  private readonly perClient: SocketsPerClient;
 
   constructor(private readonly parts: GatewayParts, httpServer: HttpServer, options: GatewayOptions) {
     this.proxyTrust = proxyTrust(parts.settings.http.trustedProxies);
     this.limitEvents = eventRateLimit(parts.settings.limits.eventsPerSecond, parts.log, parts.metrics);
     this.limitReads = readBudget(parts.settings.limits.inboundBytesPerSecond);
+    this.perClient = new SocketsPerClient(parts.settings.limits.socketsPerIp, parts.settings.limits.ipv6PrefixBits);
     this.io = new Server(httpServer, {
       path: SOCKET_IO_PATH,
       // WebSocket only: no long-polling, so no sticky sessions are needed
@@ -56,16 +59,24 @@ export class Gateway implements SessionRoutes {
       maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
       perMessageDeflate: false,
       allowRequest: (request, callback) => {
-        const allowed = originAllowed(request.headers.origin, options.origins);
-        if (!allowed) parts.log.warn({ origin: request.headers.origin }, 'socket refused: origin not allowed');
-        callback(allowed ? null : 'origin not allowed', allowed);
+        if (!originAllowed(request.headers.origin, options.origins, request.headers.host)) {
+          parts.log.warn({ origin: String(request.headers.origin).slice(0, 200) }, 'socket refused: origin not allowed');
+          return callback('origin not allowed', false);
+        }
+        const client = clientAddressOf(request, this.proxyTrust);
+        if (!this.perClient.admits(client)) {
+          parts.metrics.limitHit('sockets');
+          return callback('too many connections from your address', false);
+        }
+        callback(null, true);
       },
       ...(options.adapter && { adapter: options.adapter }),
     });
     // A hand-off is single-use: the handshake that carries its cookie also
     // clears it, so the page's later sockets (resumes) arrive without it.
     this.io.engine.on('initial_headers', (headers: Record<string, string>, request: IncomingMessage) => {
-      if (handoffIdOf(request.headers.cookie)) headers['set-cookie'] = expiredHandoffCookie();
+      const secure = arrivedOverHttps(request, this.proxyTrust);
+      if (handoffIdOf(request.headers.cookie, secure)) headers['set-cookie'] = expiredHandoffCookie(secure);
     });
   }
 
@@ -86,9 +97,11 @@ export class Gateway implements SessionRoutes {
     this.io.on('connection', (socket) => {
       this.limitEvents(socket);
       this.limitReads(socket);
+      const clientAddress = clientAddressOf(socket.request, this.proxyTrust);
+      socket.once('disconnect', this.perClient.opened(clientAddress));
       const connection = new ClientConnection(socket, this.parts, this, {
-        clientAddress: clientAddressOf(socket.request, this.proxyTrust),
-        handoffId: handoffIdOf(socket.request.headers.cookie),
+        clientAddress,
+        handoffId: handoffIdOf(socket.request.headers.cookie, arrivedOverHttps(socket.request, this.proxyTrust)),
       });
       this.sockets.add(connection);
       socket.once('disconnect', () => this.sockets.delete(connection));

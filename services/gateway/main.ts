@@ -8,6 +8,7 @@ import { RedisBus } from '../../shared/bus/redis-bus.js';
 import { CredentialHandoff } from '../../shared/credential-handoff/credential-handoff.js';
 import { RedisHandoffStorage } from '../../shared/credential-handoff/redis-handoff-storage.js';
 import { BullmqPlacementQueue } from '../../shared/placement/bullmq-placement.js';
+import { createHealthServer } from '../../shared/process/health-endpoints.js';
 import { onShutdownSignal, requireRedisUrl, secretKeys, startProcess } from '../../shared/process/startup.js';
 import { BusMetrics } from '../../shared/metrics/bus-metrics.js';
 import { RedisSessionStore } from '../../shared/session-store/redis-session-store.js';
@@ -53,12 +54,14 @@ const metrics = new GatewayMetrics(registry, busMetrics, {
   placementWaiting: () => placement.waitingCount(),
 });
 const secrets = secretKeys(config.session.secret);
-const handoff = new CredentialHandoff(new RedisHandoffStorage(state, keys), secrets.credentialsBox, config.http.handoffTtlMs);
+const handoff = new CredentialHandoff(new RedisHandoffStorage(state, keys, config.http.handoffMaxPending), secrets.credentialsBox, config.http.handoffTtlMs);
+const limits = new AbuseLimits(config, { redis: state, keys });
+const probe = { ready: () => !shuttingDown && commands.status === 'ready' && state.status === 'ready' };
 const httpServer = await createHttpServer({
-  probe: { ready: () => !shuttingDown && commands.status === 'ready' && state.status === 'ready' },
-  registry,
+  probe,
   settings: config,
   handoff,
+  limits,
   page: loadClientPage(config.http.clientDir),
   log,
 });
@@ -69,7 +72,7 @@ const gateway: Gateway = new Gateway(
     store: new RedisSessionStore(state, keys),
     placement,
     handoff,
-    limits: new AbuseLimits(config, { redis: state, keys }),
+    limits,
     ...secrets,
     log,
     metrics,
@@ -81,9 +84,12 @@ gateway.start();
 httpServer.listen(config.listen.port, config.listen.ip, () => {
   log.info({ event: 'listening', ip: config.listen.ip, port: config.listen.port, inbox: bus.address }, 'gateway listening');
 });
+const healthServer = createHealthServer(probe, { registry, token: config.metrics.token });
+healthServer.listen(config.metrics.port);
 
 onShutdownSignal(log, 10_000, async () => {
   shuttingDown = true;
   await gateway.shutdown();
+  healthServer.close();
   for (const client of clients) client.disconnect();
 });

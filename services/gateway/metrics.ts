@@ -40,7 +40,7 @@ export class GatewayMetrics {
     this.outputBytes = new Counter({ name: 'webssh_fleet_gateway_output_bytes_total', help: 'Shell output bytes sent to browsers', registers });
     this.limitRefusals = new Counter({
       name: 'webssh_fleet_limit_refusals_total',
-      help: 'Logins refused by an abuse limit, and sockets that went over the event rate (dropped or closed)',
+      help: 'Refusals by an abuse limit: logins, sockets over the per-address cap or the auth timeout, events over the rate (dropped or closed)',
       labelNames: ['limit'],
       registers,
     });
@@ -50,7 +50,7 @@ export class GatewayMetrics {
     this.logins.inc({ outcome: success ? 'success' : 'failure' });
   }
 
-  limitHit(limit: 'login' | 'events-dropped' | 'events-closed'): void {
+  limitHit(limit: 'login' | 'sockets' | 'auth-timeout' | 'events-dropped' | 'events-closed'): void {
     this.limitRefusals.inc({ limit });
   }
 

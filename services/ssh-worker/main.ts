@@ -67,7 +67,7 @@ worker.start();
 // POST /drain starts the same drain as SIGTERM and answers once the worker is
 // empty: Kubernetes' preStop hook calls it, so the pod's SIGTERM finds
 // nothing left to do.
-const healthServer = createHealthServer({ ready: () => commands.status === 'ready' && state.status === 'ready' }, registry, {
+const healthServer = createHealthServer({ ready: () => commands.status === 'ready' && state.status === 'ready' }, { registry, token: config.metrics.token }, {
   'POST /drain': async () => {
     await worker.drain(config.cluster.drainTimeoutMs);
     return 'drained';

@@ -10,8 +10,10 @@
  *                                     resume-token hash, user/host (TTL = lease)
  *   {p}:ended:<sid>          string   why a session ended, for resume attempts (TTL)
  *   {p}:fence                string   fencing-token counter (monotonic, never expires)
- *   {p}:handoff:<hash>       string   sealed credentials from an HTTP login route, waiting
+ *   {p}:handoff:{handoffs}:<hash>  string  sealed credentials from an HTTP login route, waiting
  *                                     for the page's socket (TTL, taken once by GETDEL)
+ *   {p}:handoffs:{handoffs}  zset     the hand-offs pending, scored by expiry: their number is
+ *                                     bounded (TTL >= the hand-off TTL); one slot with them
  *   {p}:hostkeys             hash     trusted SSH host keys: field <host>:<port>:<key type>,
  *                                     value the base64 key (known_hosts seeds it, accepted
  *                                     prompts add to it; the cluster's trust, never expires)
@@ -35,6 +37,8 @@ export interface KeyLayout {
   endedSession(sid: string): string;
   fenceCounter(): string;
   handoff(idHash: string): string;
+  /** The index of pending hand-offs (their number is bounded). */
+  pendingHandoffs(): string;
   hostKeys(): string;
   /** rate-limiter-flexible's key prefix for one limit; it appends `:<key>`. */
   limiterPrefix(name: string): string;
@@ -51,7 +55,8 @@ export function keyLayout(prefix: string): KeyLayout {
     session: (sid) => `${prefix}:session:${sid}`,
     endedSession: (sid) => `${prefix}:ended:${sid}`,
     fenceCounter: () => `${prefix}:fence`,
-    handoff: (idHash) => `${prefix}:handoff:${idHash}`,
+    handoff: (idHash) => `${prefix}:handoff:{handoffs}:${idHash}`,
+    pendingHandoffs: () => `${prefix}:handoffs:{handoffs}`,
     hostKeys: () => `${prefix}:hostkeys`,
     limiterPrefix: (name) => `${prefix}:limit:${name}`,
     attemptSlots: (kind, key) => ({ failures: `${prefix}:attempts:${kind}:{${key}}:failures`, slots: `${prefix}:attempts:${kind}:{${key}}:slots` }),

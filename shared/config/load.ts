@@ -46,8 +46,13 @@ export const ENVIRONMENT_VARIABLES = {
   WEBSSH2_OPTIONS_AUTO_LOG: { path: 'options.autoLog', kind: 'bool' },
   WEBSSH2_SESSION_SECRET: { path: 'session.secret', kind: 'string' },
   FLEET_HANDOFF_TTL_MS: { path: 'http.handoffTtlMs', kind: 'int' },
+  FLEET_HANDOFF_MAX_PENDING: { path: 'http.handoffMaxPending', kind: 'int' },
+  FLEET_LIMIT_HANDOFFS_PER_IP: { path: 'limits.handoffsPerIp', kind: 'int' },
+  FLEET_LIMIT_SOCKETS_PER_IP: { path: 'limits.socketsPerIp', kind: 'int' },
+  FLEET_AUTH_TIMEOUT_MS: { path: 'limits.authTimeoutMs', kind: 'int' },
   FLEET_CLIENT_DIR: { path: 'http.clientDir', kind: 'string' },
   FLEET_TRUSTED_PROXIES: { path: 'http.trustedProxies', kind: 'list' },
+  FLEET_SERVE_SOURCE_MAPS: { path: 'http.serveSourceMaps', kind: 'bool' },
   FLEET_LIMIT_LOGINS_PER_IP: { path: 'limits.loginsPerIp', kind: 'int' },
   FLEET_LIMIT_LOGIN_FAILURES_PER_TARGET: { path: 'limits.loginFailuresPerTarget', kind: 'int' },
   FLEET_LIMIT_LOGIN_WINDOW_MS: { path: 'limits.loginWindowMs', kind: 'int' },
@@ -77,6 +82,7 @@ export const ENVIRONMENT_VARIABLES = {
   FLEET_DRAIN_TIMEOUT_MS: { path: 'cluster.drainTimeoutMs', kind: 'int' },
   FLEET_INSTANCE_ID: { path: 'cluster.instanceId', kind: 'string' },
   FLEET_METRICS_PORT: { path: 'metrics.port', kind: 'int' },
+  FLEET_METRICS_TOKEN: { path: 'metrics.token', kind: 'string' },
   LOG_LEVEL: { path: 'log.level', kind: 'string' },
 } as const satisfies Record<string, { path: string; kind: Kind }>;
 

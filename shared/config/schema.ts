@@ -31,10 +31,16 @@ export const configSchema = z
       .prefault({}),
     http: z
       .object({
-        /** Socket.IO CORS origins; `*:*` (WebSSH2's default) allows any. */
-        origins: z.array(z.string().min(1)).default(['*:*']),
+        /**
+         * Origins besides the gateway's own whose pages may open sockets and
+         * post logins (`host:port`, `*` for either part; `*:*` is WebSSH2's
+         * default, any origin). Empty: the own origin only.
+         */
+        origins: z.array(z.string().min(1)).default([]),
         /** How long credentials from an HTTP login route wait for the page's socket. */
         handoffTtlMs: positiveMs.max(10 * 60_000).default(60_000),
+        /** Hand-offs waiting in the cluster at once; beyond, the login routes answer 503. */
+        handoffMaxPending: count.default(1_000),
         /**
          * A directory holding another browser client to serve instead of ours
          * (e.g. the webssh2_client package's `client/public`).
@@ -42,6 +48,8 @@ export const configSchema = z
         clientDir: z.string().min(1).optional(),
         /** Peers (CIDR) whose X-Forwarded-For / -Proto are believed; empty: none. */
         trustedProxies: cidrList.default([]),
+        /** Serve the page's source maps (`/ssh/assets/*.map`); off, they answer 404. */
+        serveSourceMaps: z.boolean().default(false),
       })
       .prefault({}),
     limits: z
@@ -50,6 +58,12 @@ export const configSchema = z
         loginsPerIp: count.default(100),
         /** Failed logins to one user@address:port (as resolved), from anywhere, before it is locked for the window. */
         loginFailuresPerTarget: count.default(10),
+        /** Sockets one client address may hold open on one gateway. */
+        socketsPerIp: count.default(64),
+        /** A socket that has not logged in or resumed within this long is closed (time logging in does not count). */
+        authTimeoutMs: positiveMs.default(120_000),
+        /** Credential hand-offs (HTTP login routes) one client address may leave per login window. */
+        handoffsPerIp: count.default(30),
         /** Logins under way at once from one client address (each holds a worker's setup slot). */
         loginsInFlightPerIp: count.default(8),
         /** IPv6 clients count as their network of this many bits for every per-address limit. */
@@ -188,8 +202,10 @@ export const configSchema = z
       .prefault({}),
     metrics: z
       .object({
-        /** A worker's port for /healthz, /readyz and /metrics (gateways use their main port). */
+        /** Every role's port for /healthz, /readyz and /metrics (keep it off the public network). */
         port: port.default(9090),
+        /** If set, /metrics asks for `Authorization: Bearer <token>`. */
+        token: z.string().min(16, 'must be at least 16 characters').optional(),
       })
       .prefault({}),
     log: z

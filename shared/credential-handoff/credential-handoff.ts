@@ -12,7 +12,8 @@ import type { SealedBox } from '../crypto/sealed-box.js';
 
 /** Where sealed hand-offs live: Redis in a cluster, a Map in one process. */
 export interface HandoffStorage {
-  put(key: string, sealed: string, ttlMs: number): Promise<void>;
+  /** Keeps the value for `ttlMs`; false when the storage holds its maximum of pending hand-offs. */
+  put(key: string, sealed: string, ttlMs: number): Promise<boolean>;
   /** Returns the value and deletes it in one step, or undefined if it is gone. */
   take(key: string): Promise<string | undefined>;
 }
@@ -36,12 +37,15 @@ export class CredentialHandoff {
     private readonly ttlMs: number,
   ) {}
 
-  /** Keeps the grant for `ttlMs` and returns the id that takes it. */
-  async deposit(grant: HandoffGrant): Promise<string> {
+  /**
+   * Keeps the grant for `ttlMs` and returns the id that takes it, or
+   * undefined when too many hand-offs are pending (a flood of logins nobody
+   * follows up).
+   */
+  async deposit(grant: HandoffGrant): Promise<string | undefined> {
     const id = randomBytes(32).toString('base64url');
     const key = storageKeyOf(id);
-    await this.storage.put(key, this.box.seal(JSON.stringify(grant), key), this.ttlMs);
-    return id;
+    return (await this.storage.put(key, this.box.seal(JSON.stringify(grant), key), this.ttlMs)) ? id : undefined;
   }
 
   /** The grant, once: a second take, or a take after the TTL, finds nothing. */

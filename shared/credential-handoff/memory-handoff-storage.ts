@@ -4,9 +4,13 @@ import type { HandoffStorage } from './credential-handoff.js';
 export class MemoryHandoffStorage implements HandoffStorage {
   private readonly entries = new Map<string, { sealed: string; expiresAt: number }>();
 
-  async put(key: string, sealed: string, ttlMs: number): Promise<void> {
+  constructor(private readonly maxPending: number) {}
+
+  async put(key: string, sealed: string, ttlMs: number): Promise<boolean> {
     this.dropExpired();
+    if (this.entries.size >= this.maxPending) return false;
     this.entries.set(key, { sealed, expiresAt: Date.now() + ttlMs });
+    return true;
   }
 
   async take(key: string): Promise<string | undefined> {

@@ -1,19 +1,37 @@
-/** Hand-off storage in Redis: a string with a TTL, taken by GETDEL so only one socket gets it. */
+/**
+ * Hand-off storage in Redis: a string with a TTL, taken once (GETDEL), and a
+ * sorted set of those pending, so their number is bounded across the
+ * cluster. Both keys share a Redis Cluster slot through the `{handoffs}` tag.
+ */
+import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { KeyLayout } from '../bus/keys.js';
 import type { HandoffStorage } from './credential-handoff.js';
 
-export class RedisHandoffStorage implements HandoffStorage {
-  constructor(
-    private readonly redis: Redis,
-    private readonly keys: KeyLayout,
-  ) {}
+interface HandoffScripts {
+  depositHandoff(key: string, index: string, sealed: string, ttlMs: number, now: number, maxPending: number): Promise<number>;
+  takeHandoff(key: string, index: string): Promise<string | null>;
+}
 
-  async put(key: string, sealed: string, ttlMs: number): Promise<void> {
-    await this.redis.set(this.keys.handoff(key), sealed, 'PX', ttlMs);
+export class RedisHandoffStorage implements HandoffStorage {
+  private readonly redis: Redis & HandoffScripts;
+
+  constructor(
+    redis: Redis,
+    private readonly keys: KeyLayout,
+    private readonly maxPending: number,
+  ) {
+    for (const [name, file] of [['depositHandoff', 'deposit-handoff-2.lua'], ['takeHandoff', 'take-handoff-2.lua']] as const) {
+      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 2, lua: readFileSync(new URL(`./scripts/${file}`, import.meta.url), 'utf8') });
+    }
+    this.redis = redis as Redis & HandoffScripts;
+  }
+
+  async put(key: string, sealed: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.depositHandoff(this.keys.handoff(key), this.keys.pendingHandoffs(), sealed, ttlMs, Date.now(), this.maxPending)) === 1;
   }
 
   async take(key: string): Promise<string | undefined> {
-    return (await this.redis.getdel(this.keys.handoff(key))) ?? undefined;
+    return (await this.redis.takeHandoff(this.keys.handoff(key), this.keys.pendingHandoffs())) ?? undefined;
   }
 }

@@ -33,7 +33,7 @@ afterAll(async () => {
 /** Which gateway holds the page's session, from each gateway's own session gauge. */
 async function gatewayCarryingSession(): Promise<number> {
   const counts = await Promise.all(
-    fleet.urls.map(async (url) => {
+    fleet.metricsUrls.map(async (url) => {
       const text = await (await fetch(`${url}/metrics`)).text();
       return Number(/^webssh_fleet_gateway_sessions(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? 0);
     }),

@@ -338,6 +338,7 @@ describe.each(KUSTOMIZE_TARGETS)('%s', (target) => {
     const gateway = role(objects, 'gateway');
     const worker = role(objects, 'worker');
     const gatewayPort = containerPort(gateway.container, 'http');
+    const gatewayMetricsPort = containerPort(gateway.container, 'metrics');
     const metricsPort = containerPort(worker.container, 'metrics');
 
     const gatewayPolicies = policiesFor(objects, gateway.labels);
@@ -346,11 +347,16 @@ describe.each(KUSTOMIZE_TARGETS)('%s', (target) => {
       expect(policies.some((policy) => policy.policyTypes?.includes('Ingress'))).toBe(true);
       expect(policies.some((policy) => policy.policyTypes?.includes('Egress'))).toBe(true);
     }
-    // Gateways: in from the ingress controller and Prometheus on the main port; out to Redis and DNS.
+    // Gateways: in from the ingress controller on the main port and from Prometheus on the metrics port (never the
+    // other way round: /metrics is not for the public); out to Redis and DNS.
     const gatewayIngress = gatewayPolicies.flatMap((policy) => policy.ingress ?? []);
-    expect(new Set(portsOf(gatewayIngress))).toEqual(new Set([`TCP/${gatewayPort}`]));
     expect(gatewayIngress.every((rule) => (rule.from ?? []).length > 0)).toBe(true);
-    expect(gatewayIngress.flatMap((rule) => rule.from!).map((peer) => peer.podSelector?.matchLabels?.['app.kubernetes.io/name']).sort()).toEqual(['ingress-nginx', 'prometheus']);
+    const admitted = (name: string) =>
+      gatewayIngress.filter((rule) => rule.from!.some((peer) => peer.podSelector?.matchLabels?.['app.kubernetes.io/name'] === name)).flatMap((rule) => portsOf([rule]));
+    expect(admitted('ingress-nginx')).toEqual([`TCP/${gatewayPort}`]);
+    expect(admitted('prometheus')).toEqual([`TCP/${gatewayMetricsPort}`]);
+    expect(gatewayMetricsPort).toBe(configOf(objects, gateway.container).metrics.port);
+    expect(gatewayMetricsPort).not.toBe(gatewayPort);
     expect(new Set(portsOf(gatewayPolicies.flatMap((policy) => policy.egress ?? [])))).toEqual(new Set(['TCP/6379', 'UDP/53', 'TCP/53']));
     // Workers: in from Prometheus on the metrics port only; out to Redis, SSH and DNS.
     const workerIngress = workerPolicies.flatMap((policy) => policy.ingress ?? []);

@@ -36,6 +36,8 @@ export interface Fleet {
   workers: ServiceProcess[];
   /** Each worker's health and metrics base URL. */
   workerUrls: string[];
+  /** Each gateway's (or the all-in-one process's) metrics base URL, beside `urls`. */
+  metricsUrls: string[];
   redis: RedisHandle | undefined;
   /** The Redis key prefix (cluster mode). */
   prefix: string;
@@ -88,13 +90,14 @@ export async function startFleet(mode: FleetMode, options: FleetOptions = {}): P
   };
   try {
     if (mode === 'all-in-one') {
-      const port = await freePort();
+      const [port, metricsPort] = await Promise.all([freePort(), freePort()]);
       const url = `http://127.0.0.1:${port}`;
-      const server = spawnService('all-in-one', ENTRY.allInOne, { ...baseEnv, WEBSSH2_LISTEN_PORT: String(port) });
+      const server = spawnService('all-in-one', ENTRY.allInOne, { ...baseEnv, WEBSSH2_LISTEN_PORT: String(port), FLEET_METRICS_PORT: String(metricsPort) });
       started.push(server);
       await waitUntilReady(server, 'answering /readyz', () => answersReady(url), STARTUP_TIMEOUT_MS);
       const respawn = () => Promise.reject(new Error('the all-in-one process has no gateway to respawn'));
-      return assemble({ mode, urls: [url], gateways: [server], workers: [], workerUrls: [], redis, prefix: '', respawnGateway: respawn, started, stop });
+      const metricsUrls = [`http://127.0.0.1:${metricsPort}`];
+      return assemble({ mode, urls: [url], gateways: [server], workers: [], workerUrls: [], metricsUrls, redis, prefix: '', respawnGateway: respawn, started, stop });
     }
 
     redis = await startRedis(options.redis);
@@ -116,11 +119,18 @@ export async function startFleet(mode: FleetMode, options: FleetOptions = {}): P
     started.push(...workers);
     const ports = await Promise.all(Array.from({ length: options.gateways ?? 2 }, () => freePort()));
     const urls = ports.map((port) => `http://127.0.0.1:${port}`);
+    const metricsPorts = await Promise.all(ports.map(() => freePort()));
+    const metricsUrls = metricsPorts.map((port) => `http://127.0.0.1:${port}`);
     const generations = ports.map(() => 0);
     const startGateway = async (index: number): Promise<ServiceProcess> => {
       const generation = generations[index]!++;
       const id = generation === 0 ? `gateway-${index}` : `gateway-${index}-r${generation}`;
-      const gateway = spawnService(id, ENTRY.gateway, { ...clusterEnv, FLEET_INSTANCE_ID: id, WEBSSH2_LISTEN_PORT: String(ports[index]) });
+      const gateway = spawnService(id, ENTRY.gateway, {
+        ...clusterEnv,
+        FLEET_INSTANCE_ID: id,
+        WEBSSH2_LISTEN_PORT: String(ports[index]),
+        FLEET_METRICS_PORT: String(metricsPorts[index]),
+      });
       started.push(gateway);
       await waitUntilReady(gateway, 'answering /readyz', () => answersReady(urls[index]!), STARTUP_TIMEOUT_MS);
       return gateway;
@@ -134,7 +144,7 @@ export async function startFleet(mode: FleetMode, options: FleetOptions = {}): P
       gateways[index] = await startGateway(index);
       return gateways[index]!;
     };
-    return assemble({ mode, urls, gateways, workers, workerUrls, redis, prefix, respawnGateway, started, stop });
+    return assemble({ mode, urls, gateways, workers, workerUrls, metricsUrls, redis, prefix, respawnGateway, started, stop });
   } catch (error) {
     await stop();
     throw error;

@@ -46,7 +46,7 @@ function pageConfigOf(html: string): PageConfig {
 }
 
 function handoffCookieOf(response: Response): string {
-  const cookie = response.headers.getSetCookie().find((line) => line.startsWith('wsf_handoff='));
+  const cookie = response.headers.getSetCookie().find((line) => /^(__Host-)?wsf_handoff=/.test(line));
   if (!cookie) throw new Error(`no hand-off cookie in ${JSON.stringify(response.headers.getSetCookie())}`);
   return cookie;
 }
@@ -147,10 +147,11 @@ describe('GET /ssh/host/:host (HTTP Basic)', () => {
     expect(await replayed.waitForEvent('authentication')).toEqual({ action: 'request_auth' });
   });
 
-  it('marks the cookie Secure behind a TLS-terminating proxy', async () => {
+  it('marks the cookie Secure and __Host- behind a TLS-terminating proxy', async () => {
     const login = (headers: Record<string, string>) =>
       fetch(`${first()}/ssh/host/${sshd.host}?port=${sshd.port}`, { headers: { authorization: basic(sshd.user, sshd.password), ...headers } });
-    expect(handoffCookieOf(await login({ 'x-forwarded-proto': 'https' }))).toMatch(/; Secure(;|$)/);
+    const secure = handoffCookieOf(await login({ 'x-forwarded-proto': 'https' }));
+    expect(secure).toMatch(/^__Host-wsf_handoff=.*; Path=\/;.*; Secure(;|$)/);
     expect(handoffCookieOf(await login({}))).not.toMatch(/; Secure/);
   });
 

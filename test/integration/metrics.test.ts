@@ -36,15 +36,16 @@ describe('health and metrics', () => {
     await sshd?.stop();
   });
 
-  it('answers health checks on the gateway and the worker', async () => {
-    for (const url of [fleet.urls[0]!, fleet.workerUrls[0]!]) {
+  it('answers health checks on the gateway and the worker, and metrics only on the metrics ports', async () => {
+    for (const url of [fleet.urls[0]!, fleet.metricsUrls[0]!, fleet.workerUrls[0]!]) {
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
       expect((await fetch(`${url}/readyz`)).status).toBe(200);
     }
+    expect((await fetch(`${fleet.urls[0]!}/metrics`)).status).toBe(404);
   });
 
   it('moves the counters through a session and a failed login, and returns the gauges to zero', async () => {
-    const gatewayUrl = fleet.urls[0]!;
+    const gatewayUrl = fleet.metricsUrls[0]!;
     const workerUrl = fleet.workerUrls[0]!;
     const [gatewayBefore, workerBefore] = await Promise.all([scrape(gatewayUrl), scrape(workerUrl)]);
 
@@ -61,7 +62,7 @@ describe('health and metrics', () => {
     await client.until(() => client.events.some((e) => e.type === 'resumed'), 10_000, 'resume');
     client.close();
 
-    const failed = await ProtocolClient.connect(gatewayUrl);
+    const failed = await ProtocolClient.connect(fleet.urls[0]!);
     expect((await failed.login({ username: sshd.user, password: 'wrong', host: sshd.host, port: sshd.port })).success).toBe(false);
     failed.close();
 

@@ -74,6 +74,7 @@ describe('configuration', () => {
       header: { text: 'Staging', background: '#dc2626' },
       http: { clientDir: '/srv/client' },
       ssh: { host: 'bastion', hostKeyVerification: { knownHostsFile: '/etc/ssh/ssh_known_hosts' } },
+      metrics: { token: 'a-token-of-sixteen-or-more' },
     });
     for (const [name, { path }] of Object.entries(ENVIRONMENT_VARIABLES)) {
       const value = path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)?.[key], full);

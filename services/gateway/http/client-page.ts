@@ -43,5 +43,8 @@ export function renderPage(page: ClientPage, config: PageConfig): string {
   // Inside a <script> element only `</script` could end the block early, and
   // U+2028/2029 trip older parsers; escaping them keeps the JSON inert.
   const json = JSON.stringify(config).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-  return page.template.replace(PAGE_CONFIG_PLACEHOLDER, PAGE_CONFIG_PLACEHOLDER.replace('null', json));
+  // Replaced by a function: a string replacement would read `$&`, `$'` and
+  // the like in the user's own text (a header label) as patterns.
+  const block = PAGE_CONFIG_PLACEHOLDER.replace('null', () => json);
+  return page.template.replace(PAGE_CONFIG_PLACEHOLDER, () => block);
 }

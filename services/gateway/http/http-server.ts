@@ -8,7 +8,6 @@ import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import Fastify, { LogController } from 'fastify';
-import type { Registry } from 'prom-client';
 import { serveHealth, type HealthProbe } from '../../../shared/process/health-endpoints.js';
 import { SOCKET_IO_PATH } from '../../../shared/protocol/events.js';
 import { ASSETS_PREFIX } from './client-page.js';
@@ -16,7 +15,6 @@ import { loginRoutes, type LoginRoutesOptions } from './login-routes.js';
 
 export interface HttpServerOptions extends LoginRoutesOptions {
   probe: HealthProbe;
-  registry: Registry;
 }
 
 /** Room for a pasted private key (64 KiB) after form encoding. */
@@ -25,7 +23,7 @@ const BODY_LIMIT_BYTES = 256 * 1024;
 const HASHED_ASSET = /-[A-Za-z0-9_]{8,}\.(js|css|woff2?|map)$/;
 
 export async function createHttpServer(options: HttpServerOptions): Promise<Server> {
-  const { probe, registry, log } = options;
+  const { probe, log } = options;
   const app = Fastify({
     loggerInstance: log,
     // Our own lines say what matters (logins, hand-offs, refusals); a line per request would drown them.
@@ -39,7 +37,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Serv
       createServer((request, response) => {
         // Socket.IO (engine.io) answers its own path, /ssh/socket.io/ and below.
         if (request.url?.startsWith(`${SOCKET_IO_PATH}/`)) return;
-        if (serveHealth(request, response, probe, registry)) return;
+        // Health for the load balancer here; metrics only on the metrics port.
+        if (serveHealth(request, response, probe)) return;
         handler(request, response);
       }),
   });
@@ -73,6 +72,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Serv
     prefix: ASSETS_PREFIX,
     index: false,
     maxAge: 0,
+    // Source maps show the page's sources to anyone; only where the operator wants them.
+    allowedPath: (path) => options.settings.http.serveSourceMaps || !path.endsWith('.map'),
     setHeaders: (reply, path) => {
       reply.header('cache-control', HASHED_ASSET.test(path) ? 'public, max-age=31536000, immutable' : 'public, max-age=3600');
     },

@@ -15,7 +15,8 @@ import type { Logger } from '../../../shared/log/logger.js';
 import { SOCKET_IO_PATH } from '../../../shared/protocol/events.js';
 import { authenticatePayload, loginForm, loginQuery, type AuthenticatePayload } from '../../../shared/protocol/inbound.js';
 import type { PageConfig } from '../../../shared/protocol/page-config.js';
-import { originAllowed } from '../origin-policy.js';
+import type { AbuseLimits } from '../abuse-limits.js';
+import { crossSiteRefusal } from '../origin-policy.js';
 import { parseInbound } from '../validation.js';
 import { BASIC_REALM, parseBasicAuth } from './basic-auth.js';
 import { renderPage, type ClientPage } from './client-page.js';
@@ -24,6 +25,8 @@ import { expiredHandoffCookie, handoffCookie, handoffIdOf } from './handoff-cook
 export interface LoginRoutesOptions {
   settings: Pick<Config, 'ssh' | 'http' | 'header' | 'sso'>;
   handoff: CredentialHandoff;
+  /** Hand-offs per client address (abuse-limits.ts). */
+  limits: Pick<AbuseLimits, 'admitHandoff'>;
   page: ClientPage;
   log: Logger;
 }
@@ -54,11 +57,25 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRoutesOpti
 
   const fail = (reply: FastifyReply, status: number, error: string) => reply.code(status).header('cache-control', 'no-store').send({ error });
 
-  /** Seals the credentials for the page's socket and sets the cookie that names them. */
+  /**
+   * Seals the credentials for the page's socket and sets the cookie that
+   * names them; or says why not (too many from this address, or too many
+   * pending in the cluster), and then the route answers that instead.
+   */
   const handOff = async (request: FastifyRequest, reply: FastifyReply, credentials: AuthenticatePayload, hostLocked: boolean, how: string) => {
+    const refusal = await options.limits.admitHandoff(request.ip);
+    if (refusal) {
+      log.warn({ event: 'login-handoff-refused', how, client: request.ip }, refusal);
+      return { status: 429, error: refusal };
+    }
     const id = await handoff.deposit({ credentials, hostLocked });
+    if (id === undefined) {
+      log.warn({ event: 'login-handoff-refused', how, client: request.ip }, 'too many hand-offs pending');
+      return { status: 503, error: 'Too many logins are waiting to be picked up; try again shortly' };
+    }
     log.info({ event: 'login-handoff', how, user: credentials.username, target: `${credentials.host}:${credentials.port}` }, 'credentials handed off to the page');
     reply.header('set-cookie', handoffCookie(id, { maxAgeMs: settings.http.handoffTtlMs, secure: request.protocol === 'https' }));
+    return undefined;
   };
 
   /** With FLEET_SSH_HOST_LOCK the page offers only the locked host; the worker enforces it either way. */
@@ -69,6 +86,12 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRoutesOpti
   app.get('/ssh/', (_request, reply) => sendPage(reply, { autoConnect: false, ...hostLock, ...headerOf(defaultHeader) }));
 
   app.get<{ Params: HostParams }>('/ssh/host/:host', async (request, reply) => {
+    // A link from another site would log in with the browser's cached Basic
+    // credentials: the user confirms with a click on our own page instead.
+    if (crossSiteRefusal(request.headers, settings.http.origins)) {
+      log.warn({ event: 'login-link-refused', site: request.headers['sec-fetch-site'], origin: request.headers.origin }, 'login link from another site: asking the user to confirm');
+      return reply.code(403).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(confirmPage(request.url));
+    }
     const basic = parseBasicAuth(request.headers.authorization);
     if (!basic) {
       return reply.code(401).header('www-authenticate', `Basic realm="${BASIC_REALM}"`).type('text/plain; charset=utf-8').send('Authentication required.');
@@ -87,7 +110,8 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRoutesOpti
     const { host } = credentials.value;
     const outsideLock = hostLockRefusal(settings.ssh, host, port);
     if (outsideLock) return fail(reply, 403, outsideLock);
-    await handOff(request, reply, credentials.value, true, 'basic');
+    const notHandedOff = await handOff(request, reply, credentials.value, true, 'basic');
+    if (notHandedOff) return fail(reply, notHandedOff.status, notHandedOff.error);
     reply.header('set-cookie', markerCookie(host, port));
     return sendPage(reply, {
       autoConnect: true,
@@ -100,9 +124,10 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRoutesOpti
   });
 
   const postLogin = async (request: FastifyRequest<{ Params: HostParams; Querystring: unknown; Body: unknown }>, reply: FastifyReply) => {
-    if (!originAllowed(request.headers.origin, settings.http.origins)) {
-      log.warn({ origin: request.headers.origin }, 'login form refused: origin not allowed');
-      return fail(reply, 403, 'Origin not allowed');
+    const crossSite = crossSiteRefusal(request.headers, settings.http.origins);
+    if (crossSite) {
+      log.warn({ origin: request.headers.origin, site: request.headers['sec-fetch-site'] }, `login form refused: ${crossSite}`);
+      return fail(reply, 403, crossSite);
     }
     const form = parseInbound(loginForm, request.body ?? {});
     if (!form.ok) return fail(reply, 400, `Invalid form: ${form.problem}`);
@@ -129,7 +154,8 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRoutesOpti
     });
     if (!credentials.ok) return fail(reply, 400, `Invalid credentials: ${credentials.problem}`);
     const hostLocked = request.params.host !== undefined;
-    await handOff(request, reply, credentials.value, hostLocked, sso ? 'sso' : 'form');
+    const notHandedOff = await handOff(request, reply, credentials.value, hostLocked, sso ? 'sso' : 'form');
+    if (notHandedOff) return fail(reply, notHandedOff.status, notHandedOff.error);
     return sendPage(reply, {
       autoConnect: true,
       ...(hostLocked && { connectionMode: 'host-locked' as const, lockedHost: credentials.value.host, lockedPort: port }),
@@ -148,10 +174,11 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRoutesOpti
 
   /** Forgets credentials an HTTP route left (if the page never used them) and starts over. */
   app.get('/ssh/reauth', async (request, reply) => {
-    const id = handoffIdOf(request.headers.cookie);
+    const secure = request.protocol === 'https';
+    const id = handoffIdOf(request.headers.cookie, secure);
     if (id) await handoff.take(id).catch(() => undefined);
     return reply
-      .header('set-cookie', [expiredHandoffCookie(), expiredMarkerCookie()])
+      .header('set-cookie', [expiredHandoffCookie(secure), expiredMarkerCookie()])
       .header('cache-control', 'no-store')
       .redirect('/ssh', 302);
   });
@@ -186,6 +213,15 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRoutesOpti
     const password = singleHeader(request.headers[headerMapping.password]);
     return { username, ...(password !== undefined && { password }) };
   }
+}
+
+/** A page on our own origin with a link back to the login link, so following it is a same-origin request. */
+function confirmPage(url: string): string {
+  const href = url.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!doctype html><meta charset="utf-8"><title>Confirm login</title>
+<p>You followed a login link from another site. Continue only if you meant to open this session.</p>
+<p><a href="${href}">Continue to the login</a></p>
+`;
 }
 
 function singleHeader(value: string | string[] | undefined): string | undefined {
