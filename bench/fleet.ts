@@ -24,6 +24,11 @@ const WITHOUT_ABUSE_LIMITS = {
   FLEET_LIMIT_LOGINS_PER_IP: '1000000',
   FLEET_LIMIT_SESSIONS_PER_IP: '1000000',
   FLEET_LIMIT_EVENTS_PER_SECOND: '1000000',
+  FLEET_LIMIT_LOGINS_IN_FLIGHT_PER_IP: '1000000',
+  FLEET_LIMIT_SOCKETS_PER_IP: '1000000',
+  // Hundreds of logins to one user at once are hundreds of attempts under way against one target.
+  FLEET_LIMIT_LOGIN_FAILURES_PER_TARGET: '1000000',
+  FLEET_LIMIT_INBOUND_BYTES_PER_SECOND: String(1 << 30),
 };
 
 /** `pids` names the first gateway `gateway`, as it was at start. */

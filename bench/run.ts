@@ -39,7 +39,8 @@
  *   BENCH_KILLS       recorded gateway SIGKILLs in the resume scenario (default 20)
  *   BENCH_ONLY        comma-separated scenarios to run, of throughput, echo,
  *                     sessions, resume (default: all); the report leaves out
- *                     the rows of the others
+ *                     the rows of the others. `soak` alone runs the churn
+ *                     soak instead (bench/soak.ts, half an hour)
  *
  * With the defaults a run takes about 2.5 minutes on 2 cores (the resume
  * scenario about 15 s of it).
@@ -56,6 +57,7 @@ import { childCount, type Pids } from './process-usage.js';
 import { renderReport } from './report.js';
 import { SCENARIOS, type BenchConfig, type BenchResults, type ByVariant, type ScenarioName, type ScenarioResults, type Variant } from './results.js';
 import { measureResume } from './scenarios/resume.js';
+import { runSoak } from './soak.js';
 import type { ShellTarget } from './shell.js';
 
 const ECHO_WARMUP = 50;
@@ -156,6 +158,8 @@ function onFreshCluster(variant: Variant, env: Record<string, string>): Contesta
 }
 
 async function main(): Promise<void> {
+  // The soak is a run of its own: half an hour, one cluster, its own report.
+  if (process.env.BENCH_ONLY?.trim() === 'soak') return runSoak();
   const started = Date.now();
   const date = new Date().toISOString();
   const base = readConfig();

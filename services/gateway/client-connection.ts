@@ -233,15 +233,13 @@ export class ClientConnection {
         return this.writer.exec(message.message, message.bytes);
       case 'input-ack':
         return this.input.takenUpTo(message.offset);
+      // After the output the worker sent before them, even if the socket holds some of it still.
       case 'exec-exit':
-        this.socket.emit('exec-exit', message.message);
-        return;
+        return this.writer.inOrder(() => this.socket.emit('exec-exit', message.message));
       case 'ssherror':
-        this.socket.emit('ssherror', message.message);
-        return;
+        return this.writer.inOrder(() => this.socket.emit('ssherror', message.message));
       case 'ui':
-        this.socket.emit('updateUI', message.update);
-        return;
+        return this.writer.inOrder(() => this.socket.emit('updateUI', message.update));
       case 'closed':
         this.sessionClosed(message.reason, message.exitCode, message.signal);
         return;
@@ -670,11 +668,14 @@ export class ClientConnection {
   }
 
   private sessionClosed(reason: string, exitCode?: number, signal?: string): void {
-    this.socket.emit('session:closed', { reason, ...(exitCode !== undefined && { exitCode }), ...(signal !== undefined && { signal }) });
-    this.socket.emit('ssherror', 'Connection closed');
     this.forgetSession();
     this.phase = 'gone';
-    this.socket.disconnect(true);
+    // The session's last output goes first; Engine.IO then flushes it all before closing.
+    this.writer.inOrder(() => {
+      this.socket.emit('session:closed', { reason, ...(exitCode !== undefined && { exitCode }), ...(signal !== undefined && { signal }) });
+      this.socket.emit('ssherror', 'Connection closed');
+      this.socket.disconnect(true);
+    });
   }
 
   private control(action: 'replayCredentials' | 'reauth'): void {

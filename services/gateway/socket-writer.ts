@@ -45,7 +45,10 @@ export interface Delivered {
 /** Answers to client events that may wait, unread, for one batch to drain; beyond, they are dropped. */
 const MAX_UNREAD_ANSWERS = 16;
 
-type Held = { kind: 'output'; chunks: Buffer[] } | { kind: 'exec'; message: ExecDataMessage; bytes: number };
+type Held =
+  | { kind: 'output'; chunks: Buffer[] }
+  | { kind: 'exec'; message: ExecDataMessage; bytes: number }
+  | { kind: 'event'; send: () => void };
 
 export class SocketWriter {
   /** Terminal output bytes emitted: the output offset. */
@@ -70,9 +73,13 @@ export class SocketWriter {
     socket.conn.transport.on('ready', this.onReady);
   }
 
-  /** A new output stream position (a login starts at 0, a resume at its offset). */
+  /**
+   * A new output stream position (a login starts at 0, a resume at its
+   * offset). Anything still held goes out first, in order: a socket starts a
+   * new stream only when the last one left nothing behind (a failed login)
+   * or is about to close.
+   */
   restart(outputOffset: number): void {
-    this.held = this.held.filter((item) => item.kind === 'exec');
     this.outputOffset = outputOffset;
   }
 
@@ -96,6 +103,16 @@ export class SocketWriter {
       return;
     }
     this.emitExec(message, bytes);
+  }
+
+  /**
+   * Sends something that must not overtake the output before it (an
+   * exec's exit after its output, the end of the session after its last
+   * bytes): at once when nothing is held, else after what is.
+   */
+  inOrder(send: () => void): void {
+    if (this.held.length === 0) send();
+    else this.held.push({ kind: 'event', send });
   }
 
   /**
@@ -148,7 +165,8 @@ export class SocketWriter {
     this.held = [];
     for (const item of held) {
       if (item.kind === 'output') this.emitOutput(item.chunks.length === 1 ? item.chunks[0]! : Buffer.concat(item.chunks));
-      else this.emitExec(item.message, item.bytes);
+      else if (item.kind === 'exec') this.emitExec(item.message, item.bytes);
+      else item.send();
     }
   };
 

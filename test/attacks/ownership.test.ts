@@ -9,14 +9,12 @@
  * WEBSSH2_OPTIONS_ALLOW_REPLAY is on, shown on heap snapshots of the
  * running worker.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionInfo } from '../../shared/protocol/events.js';
 import { EchoProbe } from '../harness/echo-probe.js';
 import { startFleet, type Fleet } from '../harness/fleet.js';
+import { heapSnapshots } from '../harness/heap-snapshot.js';
 import { ProtocolClient } from '../harness/protocol-client.js';
 import { startScriptedSshServer, type ScriptedServerHandle } from '../harness/scripted-ssh-server.js';
 import { startSshd, type SshdHandle } from '../harness/sshd.js';
@@ -172,31 +170,19 @@ describe('the login password in worker memory', () => {
 
   /** Logs in to a fresh cluster and searches a heap snapshot of its worker for the password. */
   async function passwordInWorkerHeap(allowReplay: boolean): Promise<boolean> {
-    const dir = mkdtempSync(join(tmpdir(), 'wsf-heap-'));
-    const cluster = await startFleet('cluster', {
-      gateways: 1,
-      workers: 1,
-      env: { WEBSSH2_OPTIONS_ALLOW_REPLAY: String(allowReplay), NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${dir}` },
-    });
+    const snapshots = heapSnapshots();
+    const cluster = await startFleet('cluster', { gateways: 1, workers: 1, env: { WEBSSH2_OPTIONS_ALLOW_REPLAY: String(allowReplay), ...snapshots.env } });
     try {
       const client = await ProtocolClient.connect(cluster.urls[0]!);
       clients.push(client);
       await client.openShell({ username: target.user, password: target.password, host: target.host, port: target.port });
       await client.waitForOutput('$ ');
-      process.kill(cluster.workers[0]!.pid, 'SIGUSR2');
-      let snapshot: string | undefined;
-      for (const deadline = Date.now() + 30_000; !snapshot && Date.now() < deadline; await sleep(200)) {
-        const file = readdirSync(dir).find((name) => name.endsWith('.heapsnapshot'));
-        // Written in one go at the end: complete once it parses as far as its closing brace.
-        const text = file ? readFileSync(join(dir, file), 'utf8') : '';
-        if (text.trimEnd().endsWith('}')) snapshot = text;
-      }
-      expect(snapshot, 'a heap snapshot').toBeDefined();
+      const snapshot = await snapshots.take(cluster.workers[0]!.pid);
       client.close();
-      return snapshot!.includes(target.password);
+      return snapshot.includes(target.password);
     } finally {
       await cluster.stop();
-      rmSync(dir, { recursive: true, force: true });
+      snapshots.remove();
     }
   }
 

@@ -8,35 +8,16 @@
  * token its client still holds. A neighbour echoes throughout.
  */
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { SessionInfo } from '../../shared/protocol/events.js';
 import { EchoProbe } from '../harness/echo-probe.js';
-import { startFleet, type Fleet, type FleetMode } from '../harness/fleet.js';
-import { ProtocolClient } from '../harness/protocol-client.js';
-import { startSshd, type SshdHandle } from '../harness/sshd.js';
+import type { Fleet } from '../harness/fleet.js';
+import type { ProtocolClient } from '../harness/protocol-client.js';
+import { sshdAndFleets } from '../harness/sshd-and-fleets.js';
 
-let sshd: SshdHandle;
-const fleets = new Map<FleetMode, Fleet>();
-const clients: ProtocolClient[] = [];
-
-beforeAll(async () => {
-  sshd = await startSshd();
-  const [allInOne, cluster] = await Promise.all([startFleet('all-in-one'), startFleet('cluster', { gateways: 1, workers: 1 })]);
-  fleets.set('all-in-one', allInOne).set('cluster', cluster);
-});
-afterAll(async () => {
-  for (const client of clients) client.close();
-  await Promise.all([...fleets.values()].map((fleet) => fleet.stop()));
-  await sshd?.stop();
-});
-
-const credentials = () => ({ username: sshd.user, password: sshd.password, host: sshd.host, port: sshd.port });
-
-async function connect(fleet: Fleet): Promise<ProtocolClient> {
-  const client = await ProtocolClient.connect(fleet.urls[0]!);
-  clients.push(client);
-  return client;
-}
+const parts = sshdAndFleets({ gateways: 1, workers: 1 });
+const credentials = () => parts.credentials();
+const connect = (fleet: Fleet) => parts.connect(fleet.urls[0]!);
 
 async function shell(fleet: Fleet): Promise<{ client: ProtocolClient; info: SessionInfo }> {
   const client = await connect(fleet);
@@ -53,12 +34,12 @@ describe.each(['all-in-one', 'cluster'] as const)('the newest socket wins on one
   let neighbour: ProtocolClient;
   let probe: EchoProbe;
   beforeAll(async () => {
-    ({ client: neighbour } = await shell(fleets.get(mode)!));
+    ({ client: neighbour } = await shell(parts.fleet(mode)));
     probe = new EchoProbe(neighbour, { boundMs: 1000 });
   });
 
   it('takes the session from the old socket at once; its later goodbye ends nothing', async () => {
-    const fleet = fleets.get(mode)!;
+    const fleet = parts.fleet(mode);
     const { client: old, info } = await shell(fleet);
     const typed = 'echo bef""ore\r';
     old.type(typed);
@@ -100,7 +81,7 @@ describe.each(['all-in-one', 'cluster'] as const)('the newest socket wins on one
   });
 
   it('leaves the socket that carries the session in control when a resume of it is refused', async () => {
-    const fleet = fleets.get(mode)!;
+    const fleet = parts.fleet(mode);
     const { client: carrier, info } = await shell(fleet);
     const refused = await connect(fleet);
     resume(refused, info, carrier.output.length + 1_000_000);
@@ -112,7 +93,7 @@ describe.each(['all-in-one', 'cluster'] as const)('the newest socket wins on one
   });
 
   it('keeps a session resumable with the old token when the resuming socket drops half-way', async () => {
-    const fleet = fleets.get(mode)!;
+    const fleet = parts.fleet(mode);
     const { client: first, info } = await shell(fleet);
     first.socket.io.engine.close(); // the network drops: the session waits for a resume
     await first.waitForEvent('disconnect');

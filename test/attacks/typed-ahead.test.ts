@@ -6,48 +6,28 @@
  * reports. Input before the login has succeeded is refused, and said so.
  * Against the all-in-one process and a cluster, with a neighbour echoing.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { SessionInfo } from '../../shared/protocol/events.js';
 import { EchoProbe } from '../harness/echo-probe.js';
-import { startFleet, type Fleet, type FleetMode } from '../harness/fleet.js';
 import { ProtocolClient } from '../harness/protocol-client.js';
-import { startSshd, type SshdHandle } from '../harness/sshd.js';
+import { sshdAndFleets } from '../harness/sshd-and-fleets.js';
 
-let sshd: SshdHandle;
-const fleets = new Map<FleetMode, Fleet>();
-const clients: ProtocolClient[] = [];
-
-beforeAll(async () => {
-  sshd = await startSshd();
-  const [allInOne, cluster] = await Promise.all([startFleet('all-in-one'), startFleet('cluster', { gateways: 2, workers: 1 })]);
-  fleets.set('all-in-one', allInOne).set('cluster', cluster);
-});
-afterAll(async () => {
-  for (const client of clients) client.close();
-  await Promise.all([...fleets.values()].map((fleet) => fleet.stop()));
-  await sshd?.stop();
-});
-
-const credentials = () => ({ username: sshd.user, password: sshd.password, host: sshd.host, port: sshd.port });
-
-async function connect(url: string): Promise<ProtocolClient> {
-  const client = await ProtocolClient.connect(url);
-  clients.push(client);
-  return client;
-}
+const parts = sshdAndFleets({ gateways: 2, workers: 1 });
+const credentials = () => parts.credentials();
+const connect = (url: string) => parts.connect(url);
 
 describe.each(['all-in-one', 'cluster'] as const)('typed-ahead input (%s)', (mode) => {
   let neighbour: ProtocolClient;
   let probe: EchoProbe;
   beforeAll(async () => {
-    neighbour = await connect(fleets.get(mode)!.urls[0]!);
+    neighbour = await connect(parts.fleet(mode).urls[0]!);
     await neighbour.openShell(credentials());
     await neighbour.waitForOutput(/\$ $/m);
     probe = new EchoProbe(neighbour, { boundMs: 1000 });
   });
 
   it('delivers input typed on session:info, before the shell exists, in order, and counts it for a resume', async () => {
-    const fleet = fleets.get(mode)!;
+    const fleet = parts.fleet(mode);
     const client = await connect(fleet.urls[0]!);
     const typed = ['echo ahe""ad-1\r', 'echo ahe""ad-2\r'];
     let info: SessionInfo | undefined;
@@ -74,7 +54,7 @@ describe.each(['all-in-one', 'cluster'] as const)('typed-ahead input (%s)', (mod
   });
 
   it('refuses input sent before the login has succeeded, once, with a clear message', async () => {
-    const client = await connect(fleets.get(mode)!.urls[0]!);
+    const client = await connect(parts.fleet(mode).urls[0]!);
     await client.waitForEvent('authentication');
     for (let i = 0; i < 20; i++) client.type('too early\r');
     await client.waitForEvent('ssherror', (message) => message === 'No SSH session is open yet: input dropped');

@@ -23,6 +23,8 @@ export interface FleetOptions {
   workers?: number;
   /** Extra environment for every process (e.g. WEBSSH2_SSH_ALLOWED_SUBNETS). */
   env?: Record<string, string>;
+  /** Extra environment for the workers only (cluster mode), over `env`. */
+  workerEnv?: Record<string, string>;
   /** How the cluster's own redis-server is set up: AUTH, TLS. */
   redis?: Pick<RedisOptions, 'password' | 'tls'>;
 }
@@ -114,7 +116,7 @@ export async function startFleet(mode: FleetMode, options: FleetOptions = {}): P
     const workerPorts = await Promise.all(Array.from({ length: options.workers ?? 2 }, () => freePort()));
     const workerUrls = workerPorts.map((port) => `http://127.0.0.1:${port}`);
     const workers = workerPorts.map((port, i) =>
-      spawnService(`worker-${i}`, ENTRY.worker, { ...clusterEnv, FLEET_INSTANCE_ID: `worker-${i}`, FLEET_METRICS_PORT: String(port) }),
+      spawnService(`worker-${i}`, ENTRY.worker, { ...clusterEnv, ...options.workerEnv, FLEET_INSTANCE_ID: `worker-${i}`, FLEET_METRICS_PORT: String(port) }),
     );
     started.push(...workers);
     const ports = await Promise.all(Array.from({ length: options.gateways ?? 2 }, () => freePort()));

@@ -79,8 +79,8 @@ describe('socket writer', () => {
     writer.close();
   });
 
-  it('merges held exec output of one stream and keeps the order of streams', async () => {
-    const { server, received, execReceived, tcp } = await connectedPair();
+  it('merges held exec output of one stream and keeps the order of streams and events', async () => {
+    const { server, client, received, execReceived, tcp } = await connectedPair();
     let written: Delivered = { output: 0, exec: 0 };
     const writer = new SocketWriter(server, (delivered) => (written = delivered));
     tcp.pause();
@@ -88,6 +88,11 @@ describe('socket writer', () => {
     for (let i = 0; i < 50; i++) writer.exec({ type: 'stdout', data: 'o' }, 1);
     writer.exec({ type: 'stderr', data: 'e' }, 1);
     writer.exec({ type: 'stdout', data: 'x' }, 1);
+    // The exit comes after the output it ends, held or not.
+    const order: string[] = [];
+    client.on('exec-data', () => order.push('data'));
+    client.on('exec-exit', () => order.push('exit'));
+    writer.inOrder(() => server.emit('exec-exit', { code: 0, signal: null }));
     tcp.resume();
     await until(() => written.exec === 52, 'the exec output to be written');
     await until(() => execReceived.length >= 3, 'the exec output to arrive');
@@ -96,6 +101,8 @@ describe('socket writer', () => {
       { type: 'stderr', data: 'e' },
       { type: 'stdout', data: 'x' },
     ]);
+    await until(() => order.includes('exit'), 'the exit');
+    expect(order).toEqual(['data', 'data', 'data', 'exit']);
     // Exec stdout also reaches the terminal, as a string.
     expect(received.filter((chunk) => typeof chunk === 'string')).toEqual(['o'.repeat(50), 'x']);
     writer.close();

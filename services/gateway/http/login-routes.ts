@@ -63,14 +63,16 @@ export async function loginRoutes(app: FastifyInstance, options: LoginRoutesOpti
    * pending in the cluster), and then the route answers that instead.
    */
   const handOff = async (request: FastifyRequest, reply: FastifyReply, credentials: AuthenticatePayload, hostLocked: boolean, how: string) => {
-    const refusal = await options.limits.admitHandoff(request.ip);
+    // Undefined when the peer has already hung up: counted under no address.
+    const client = (request.ip as string | undefined) ?? '';
+    const refusal = await options.limits.admitHandoff(client);
     if (refusal) {
-      log.warn({ event: 'login-handoff-refused', how, client: request.ip }, refusal);
+      log.warn({ event: 'login-handoff-refused', how, client }, refusal);
       return { status: 429, error: refusal };
     }
     const id = await handoff.deposit({ credentials, hostLocked });
     if (id === undefined) {
-      log.warn({ event: 'login-handoff-refused', how, client: request.ip }, 'too many hand-offs pending');
+      log.warn({ event: 'login-handoff-refused', how, client }, 'too many hand-offs pending');
       return { status: 503, error: 'Too many logins are waiting to be picked up; try again shortly' };
     }
     log.info({ event: 'login-handoff', how, user: credentials.username, target: `${credentials.host}:${credentials.port}` }, 'credentials handed off to the page');
