@@ -27,7 +27,7 @@ import { SlotTargetLock, targetLockPolicy } from '../ssh-worker/target-lock.js';
 
 const { config, log } = startProcess('all-in-one');
 const hub = new MemoryBusHub();
-const store = new MemorySessionStore();
+const store = new MemorySessionStore(config.session.endedNoteTtlMs);
 const placement = new MemoryPlacement(config.cluster.workerSetupConcurrency);
 const keys = secretKeys(config.session.secret);
 const registry = new Registry();

@@ -69,7 +69,7 @@ const gateway: Gateway = new Gateway(
   {
     settings: config,
     bus,
-    store: new RedisSessionStore(state, keys),
+    store: new RedisSessionStore(state, keys, config.session.endedNoteTtlMs),
     placement,
     handoff,
     limits,

@@ -48,7 +48,7 @@ await seedHostKeys(hostKeys, config.ssh.hostKeyVerification, log);
 const worker: SshWorker = new SshWorker({
   settings: config,
   bus,
-  store: new RedisSessionStore(state, keys),
+  store: new RedisSessionStore(state, keys, config.session.endedNoteTtlMs),
   placement: new BullmqPlacementConsumer({
     connection: placementConnection,
     keys,

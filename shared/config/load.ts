@@ -68,6 +68,7 @@ export const ENVIRONMENT_VARIABLES = {
   FLEET_IDLE_TIMEOUT_MS: { path: 'session.idleTimeoutMs', kind: 'int' },
   FLEET_MAX_SESSION_DURATION_MS: { path: 'session.maxDurationMs', kind: 'int' },
   FLEET_DETACH_TIMEOUT_MS: { path: 'session.detachTimeoutMs', kind: 'int' },
+  FLEET_ENDED_NOTE_TTL_MS: { path: 'session.endedNoteTtlMs', kind: 'int' },
   FLEET_REPLAY_BYTES: { path: 'session.replayBytes', kind: 'int' },
   FLEET_FLOW_HIGH_WATER_BYTES: { path: 'flow.highWaterBytes', kind: 'int' },
   FLEET_FLOW_LOW_WATER_BYTES: { path: 'flow.lowWaterBytes', kind: 'int' },

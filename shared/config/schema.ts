@@ -162,6 +162,8 @@ export const configSchema = z
         /** Cluster secret: derives the keys that seal credentials and hash resume tokens. */
         secret: z.string().min(32, 'must be at least 32 characters').optional(),
         detachTimeoutMs: positiveMs.default(5 * 60_000),
+        /** How long a resume of a session that ended is told so ('expired'), rather than 'unknown'. */
+        endedNoteTtlMs: positiveMs.default(15 * 60_000),
         /** A session with no input and no output for this long is closed. */
         idleTimeoutMs: msOrOff.default(60 * 60_000),
         /** A session is closed this long after it started, whatever it is doing. */

@@ -1,6 +1,9 @@
 /**
  * The all-in-one mode's session store: the same claim, renew and release
- * rules as the Lua scripts, on a Map with expiry times.
+ * rules as the Lua scripts, on Maps with expiry times. What Redis forgets by
+ * TTL is swept here as well: a long-running process sees millions of
+ * sessions end, and a note kept until someone asks about it would stay for
+ * ever.
  */
 import type { InboxAddress } from '../bus/messages.js';
 import {
@@ -28,6 +31,8 @@ export class MemorySessionStore implements SessionStore {
   private readonly entries = new Map<string, Entry>();
   private readonly ended = new Map<string, { reason: string; expiresAt: number }>();
   private fenceCounter = 0;
+
+  constructor(private readonly endedNoteTtlMs = ENDED_NOTE_TTL_MS) {}
 
   async create(session: NewSession, ttlMs: number): Promise<void> {
     this.entries.set(session.sid, { session, expiresAt: Date.now() + ttlMs });
@@ -67,7 +72,8 @@ export class MemorySessionStore implements SessionStore {
     const entry = this.live(sid);
     if (!entry || entry.owner !== owner || entry.fence !== fence) return;
     this.entries.delete(sid);
-    this.ended.set(sid, { reason, expiresAt: Date.now() + ENDED_NOTE_TTL_MS });
+    this.sweepEnded();
+    this.ended.set(sid, { reason, expiresAt: Date.now() + this.endedNoteTtlMs });
   }
 
   async lookup(sid: string): Promise<SessionLookup> {
@@ -94,6 +100,18 @@ export class MemorySessionStore implements SessionStore {
   async confirmToken(sid: string, tokenHash: string): Promise<void> {
     const entry = this.live(sid);
     if (entry?.session.tokenHash === tokenHash) entry.priorTokenHash = undefined;
+  }
+
+  /**
+   * Every note lives endedNoteTtlMs from when it was made, so the Map's
+   * insertion order is expiry order: the sweep stops at the first live one.
+   */
+  private sweepEnded(): void {
+    const now = Date.now();
+    for (const [sid, note] of this.ended) {
+      if (note.expiresAt > now) return;
+      this.ended.delete(sid);
+    }
   }
 
   private live(sid: string): Entry | undefined {

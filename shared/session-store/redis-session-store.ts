@@ -4,7 +4,7 @@
  * so two releases with different script bodies can share one Redis.
  */
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { KeyLayout } from '../bus/keys.js';
 import type { InboxAddress } from '../bus/messages.js';
 import {
@@ -27,6 +27,9 @@ interface SessionScripts {
   confirmResumeToken(sessionKey: string, tokenHash: string): Promise<number>;
   reinstateSession(sessionKey: string, ttlMs: number, ...fields: string[]): Promise<number>;
 }
+
+/** The same scripts queued on a pipeline: each call queues and returns the pipeline, not a reply. */
+type Pipelined<Scripts> = { [Name in keyof Scripts]: Scripts[Name] extends (...args: infer A) => unknown ? (...args: A) => ChainableCommander : never };
 
 const SCRIPTS = [
   ['claimSession', 'claim-session-2.lua', 2],
@@ -62,7 +65,11 @@ const RENEW_CODES: Record<number, RenewStatus> = { 1: 'renewed', 0: 'gone', [-1]
 export class RedisSessionStore implements SessionStore {
   private readonly redis: Redis & SessionScripts;
 
-  constructor(redis: Redis, private readonly keys: KeyLayout) {
+  constructor(
+    redis: Redis,
+    private readonly keys: KeyLayout,
+    private readonly endedNoteTtlMs = ENDED_NOTE_TTL_MS,
+  ) {
     this.redis = withScripts(redis);
   }
 
@@ -90,7 +97,7 @@ export class RedisSessionStore implements SessionStore {
     if (leases.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const lease of leases) {
-      (pipeline as unknown as SessionScripts).renewLease(this.keys.session(lease.sid), owner, lease.fence, ttlMs);
+      (pipeline as unknown as Pipelined<SessionScripts>).renewLease(this.keys.session(lease.sid), owner, lease.fence, ttlMs);
     }
     const replies = (await pipeline.exec()) ?? [];
     return replies.map(([error, code]) => {
@@ -100,7 +107,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async release(owner: InboxAddress, lease: Lease, reason: string): Promise<void> {
-    await this.redis.releaseSession(this.keys.session(lease.sid), this.keys.endedSession(lease.sid), owner, lease.fence, reason, ENDED_NOTE_TTL_MS);
+    await this.redis.releaseSession(this.keys.session(lease.sid), this.keys.endedSession(lease.sid), owner, lease.fence, reason, this.endedNoteTtlMs);
   }
 
   async lookup(sid: string): Promise<SessionLookup> {

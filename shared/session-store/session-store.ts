@@ -54,7 +54,7 @@ export type SessionLookup =
 
 export type RotateResult = 'rotated' | 'gone' | 'changed';
 
-/** How long a note of an ended session is kept for late resume attempts. */
+/** How long a note of an ended session is kept for late resume attempts, by default (FLEET_ENDED_NOTE_TTL_MS). */
 export const ENDED_NOTE_TTL_MS = 15 * 60_000;
 
 export interface SessionStore {

@@ -25,6 +25,8 @@ export interface FleetOptions {
   env?: Record<string, string>;
   /** Extra environment for the workers only (cluster mode), over `env`. */
   workerEnv?: Record<string, string>;
+  /** Extra environment for the gateways only (cluster mode), over `env`. */
+  gatewayEnv?: Record<string, string>;
   /** How the cluster's own redis-server is set up: AUTH, TLS. */
   redis?: Pick<RedisOptions, 'password' | 'tls'>;
 }
@@ -47,11 +49,11 @@ export interface Fleet {
    * Starts a new gateway on the port of `urls[index]` once the one there has
    * exited (kill it first); it gets a fresh instance id, as a replaced pod would.
    */
-  respawnGateway(index: number): Promise<ServiceProcess>;
+  respawnGateway: (index: number) => Promise<ServiceProcess>;
   /** Every log line of every process, for assertions about logging. */
-  allLogs(): string[];
+  allLogs: () => string[];
   /** Kills every process it ever started, respawned ones included. */
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 /** The checkout's root, whether this file runs from test/ (vitest) or dist/test/ (bench). */
@@ -129,6 +131,7 @@ export async function startFleet(mode: FleetMode, options: FleetOptions = {}): P
       const id = generation === 0 ? `gateway-${index}` : `gateway-${index}-r${generation}`;
       const gateway = spawnService(id, ENTRY.gateway, {
         ...clusterEnv,
+        ...options.gatewayEnv,
         FLEET_INSTANCE_ID: id,
         WEBSSH2_LISTEN_PORT: String(ports[index]),
         FLEET_METRICS_PORT: String(metricsPorts[index]),
@@ -143,8 +146,9 @@ export async function startFleet(mode: FleetMode, options: FleetOptions = {}): P
     ]);
     const respawnGateway = async (index: number) => {
       await gateways[index]!.exited;
-      gateways[index] = await startGateway(index);
-      return gateways[index]!;
+      const gateway = await startGateway(index);
+      gateways[index] = gateway;
+      return gateway;
     };
     return assemble({ mode, urls, gateways, workers, workerUrls, metricsUrls, redis, prefix, respawnGateway, started, stop });
   } catch (error) {

@@ -50,9 +50,14 @@ interface SnapshotJson {
 /** The kinds of heap node a program makes (not V8's own code, strings and hidden parts). */
 const COUNTED_TYPES = new Set(['object', 'closure', 'regexp', 'native']);
 
+/** Every node of the heap (V8's own included): its count and bytes are the live heap after the snapshot's full GC. */
+export const ALL_NODES = '(all nodes)';
+
 /**
  * Instances by constructor (objects), function (closures, as `closure:<name>`)
- * and the like, with the bytes they take themselves (self size).
+ * and the like, with the bytes they take themselves (self size); and under
+ * ALL_NODES the whole heap, so that growth hiding in arrays, strings or a
+ * Map's backing store shows too.
  */
 export function summarize(snapshotText: string): Map<string, { count: number; bytes: number }> {
   const snapshot = JSON.parse(snapshotText) as SnapshotJson;
@@ -60,7 +65,11 @@ export function summarize(snapshotText: string): Map<string, { count: number; by
   const typeNames = snapshot.snapshot.meta.node_types[0];
   const [typeAt, nameAt, sizeAt] = [fields.indexOf('type'), fields.indexOf('name'), fields.indexOf('self_size')];
   const byName = new Map<string, { count: number; bytes: number }>();
+  const all = { count: 0, bytes: 0 };
+  byName.set(ALL_NODES, all);
   for (let i = 0; i < snapshot.nodes.length; i += fields.length) {
+    all.count++;
+    all.bytes += snapshot.nodes[i + sizeAt]!;
     const type = typeNames[snapshot.nodes[i + typeAt]!]!;
     if (!COUNTED_TYPES.has(type)) continue;
     const bare = snapshot.strings[snapshot.nodes[i + nameAt]!]!;
@@ -73,9 +82,10 @@ export function summarize(snapshotText: string): Map<string, { count: number; by
   return byName;
 }
 
-/** The classes whose count grew most between two summaries. */
+/** The classes whose count grew most between two summaries (the whole heap, ALL_NODES, aside). */
 export function growth(before: Map<string, { count: number }>, after: Map<string, { count: number }>, top = 15): Array<{ name: string; added: number }> {
   return [...after]
+    .filter(([name]) => name !== ALL_NODES)
     .map(([name, { count }]) => ({ name, added: count - (before.get(name)?.count ?? 0) }))
     .filter(({ added }) => added > 0)
     .sort((a, b) => b.added - a.added)
