@@ -5,6 +5,7 @@
  * at once, and forgets the secrets as soon as they have been handed over.
  */
 import type { AuthenticatePayload } from '../../shared/protocol/inbound.js';
+import { MAX_PRIVATE_KEY_LENGTH, MAX_TERM_LENGTH, TERM_NAME_PATTERN } from '../../shared/protocol/limits.js';
 import { tcpPort } from './config.js';
 
 export type Credentials = Omit<AuthenticatePayload, 'cols' | 'rows' | 'forwardAllKeyboardInteractivePrompts'>;
@@ -16,9 +17,6 @@ export interface LoginPrefill {
   term?: string | null;
 }
 
-/** inbound.ts accepts keys up to 64 KiB; a bigger file is not a key. */
-const MAX_KEY_FILE_BYTES = 64 * 1024;
-const TERM_PATTERN = /^[A-Za-z0-9._+-]{1,64}$/;
 
 export class LoginForm {
   private readonly form: HTMLFormElement;
@@ -122,7 +120,7 @@ export class LoginForm {
     if (this.password.value === '' && privateKey === '') {
       return this.refuse(this.password, 'Enter a password or a private key');
     }
-    if (term !== '' && !TERM_PATTERN.test(term)) {
+    if (term !== '' && (term.length > MAX_TERM_LENGTH || !TERM_NAME_PATTERN.test(term))) {
       return this.refuse(this.term, 'The terminal type may contain letters, digits and . _ + - only');
     }
     return {
@@ -145,7 +143,7 @@ export class LoginForm {
   private async readKeyFile(): Promise<void> {
     const file = this.privateKeyFile.files?.[0];
     if (!file) return;
-    if (file.size > MAX_KEY_FILE_BYTES) {
+    if (file.size > MAX_PRIVATE_KEY_LENGTH) {
       this.showError(`${file.name} is too large to be a private key`);
       return;
     }

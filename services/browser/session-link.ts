@@ -26,6 +26,7 @@ import type {
   SessionInfo,
   UpdateUiMessage,
 } from '../../shared/protocol/events.js';
+import { INPUT_PIECE_BYTES, PAGE_RESUME_PATIENCE_MS } from '../../shared/protocol/limits.js';
 import type { AuthenticatePayload, ControlAction, HostKeyVerifyResponse, PromptResponse, ResizePayload } from '../../shared/protocol/inbound.js';
 import { AckThrottle } from './ack-throttle.js';
 import { InputJournal } from './input-journal.js';
@@ -80,11 +81,7 @@ const ACK_INTERVAL_MS = 50;
 const ACK_STEP_BYTES = 64 * 1024;
 /** Input already sent that is kept for a resume; only what was in flight when a socket died is ever re-sent. */
 const RESEND_WINDOW_BYTES = 1024 * 1024;
-/** inbound.ts takes up to 64 Ki characters per `data` event; a big paste goes in several. */
-const MAX_INPUT_EVENT_BYTES = 32 * 1024;
 const CONNECT_TIMEOUT_MS = 8_000;
-/** The gateway answers a resume within 5 s; past this the socket is presumed stuck. */
-const RESUME_ANSWER_TIMEOUT_MS = 10_000;
 
 export class SessionLink {
   private socket: LinkSocket | undefined;
@@ -356,7 +353,7 @@ export class SessionLink {
 
   private flushInput(): void {
     if (this.phase !== 'live' || this.inputPaused || !this.socket?.connected) return;
-    for (const piece of this.input.takeUnsent(MAX_INPUT_EVENT_BYTES)) this.socket.emit('data', piece);
+    for (const piece of this.input.takeUnsent(INPUT_PIECE_BYTES)) this.socket.emit('data', piece);
   }
 
   /** The socket is gone but the session is not: get it back through whichever gateway answers. */
@@ -381,7 +378,7 @@ export class SessionLink {
       offset: this.output.received,
       inputOffset: this.input.sent,
     });
-    this.resumeTimer = setTimeout(() => this.reconnect(), RESUME_ANSWER_TIMEOUT_MS);
+    this.resumeTimer = setTimeout(() => this.reconnect(), PAGE_RESUME_PATIENCE_MS);
   }
 
   private resumed(offset: number, inputOffset: number): void {

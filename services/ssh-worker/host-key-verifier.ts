@@ -12,7 +12,7 @@
  * one of another type, counts as changed: otherwise a man in the middle could
  * pass by offering a different key type.
  */
-import type { HostKeyNotice } from '../../shared/bus/messages.js';
+import type { HostKeyNotice } from '../../shared/protocol/outbound.js';
 import type { HostKeyStore } from '../../shared/host-key-store/host-key-store.js';
 import { fingerprintOf, HOST_KEY_ALGORITHMS, hostKeyOf, sameKey, type HostKey } from '../../shared/host-key-store/host-key.js';
 import type { Config } from '../../shared/config/schema.js';

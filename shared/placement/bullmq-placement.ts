@@ -58,7 +58,7 @@ export class BullmqPlacementConsumer implements PlacementConsumer {
       async (job: Job<SessionJob>, token?: string) => {
         const parsed = sessionJobSchema.safeParse(job.data);
         if (!parsed.success) throw new Error(`malformed session job ${job.id}: ${parsed.error.message}`);
-        if ((await setup(parsed.data as SessionJob)) === 'declined') {
+        if ((await setup(parsed.data)) === 'declined') {
           // Back to the queue for a worker with room (BullMQ's documented way
           // for a processor to hand a job back).
           await job.moveToDelayed(Date.now() + DECLINE_BACKOFF_MS, token);

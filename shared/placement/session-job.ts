@@ -4,11 +4,12 @@
  * `sealedCredentials` (see crypto/sealed-box.ts), bound to the session id.
  */
 import { z } from 'zod';
+import { gatewayAddress } from '../bus/messages.js';
 
 export const sessionJobSchema = z.object({
   sid: z.string().min(1).max(128),
   /** The gateway inbox to report to. */
-  gateway: z.string().regex(/^gw:[A-Za-z0-9._-]+$/),
+  gateway: gatewayAddress,
   username: z.string(),
   host: z.string(),
   port: z.number().int().min(1).max(65_535),
@@ -24,7 +25,7 @@ export const sessionJobSchema = z.object({
   /** Epoch ms after which no worker should start this session: the gateway has given up. */
   deadline: z.number().int(),
 });
-export type SessionJob = z.infer<typeof sessionJobSchema> & { gateway: `gw:${string}` };
+export type SessionJob = z.infer<typeof sessionJobSchema>;
 
 /** What `sealedCredentials` opens to. */
 export const credentialsSchema = z.object({

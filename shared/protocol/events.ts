@@ -14,6 +14,21 @@ import type {
   SessionResumePayload,
   TerminalPayload,
 } from './inbound.js';
+import type {
+  ExecDataMessage,
+  ExecExitMessage,
+  HostKeyInfo,
+  HostKeyMismatch,
+  HostKeyRejected,
+  HostKeyVerified,
+  HostKeyVerifyRequest,
+  PromptMessage,
+  DetachReason,
+  ResumeFailureReason,
+  UpdateUiMessage,
+} from './outbound.js';
+
+export type * from './outbound.js';
 
 export const SOCKET_IO_PATH = '/ssh/socket.io';
 
@@ -36,50 +51,6 @@ export interface Permissions {
   allowReauth: boolean;
 }
 
-/** One field of a prompt dialog (WebSSH2 5.x's generic prompt shape). */
-export interface PromptField {
-  id: string;
-  label: string;
-  type: 'text' | 'password';
-  required: boolean;
-}
-
-export interface PromptButton {
-  action: string;
-  label: string;
-  variant?: 'primary' | 'secondary';
-}
-
-/**
- * One keyboard-interactive round, shown to the user as a dialog. The shape is
- * WebSSH2 5.x's `prompt` so its stock client renders it; the answer comes back
- * as `prompt-response {id, action:'submit', inputs:{<field id>: answer}}`.
- */
-export interface PromptMessage {
-  id: string;
-  type: 'input';
-  title: string;
-  message: string;
-  inputs: PromptField[];
-  buttons: PromptButton[];
-  autoFocus: boolean;
-}
-
-export type UiElement = 'footer' | 'status' | 'header';
-export interface UpdateUiMessage {
-  element: UiElement;
-  value: string;
-}
-
-export interface ExecDataMessage {
-  type: 'stdout' | 'stderr';
-  data: string;
-}
-export interface ExecExitMessage {
-  code: number | null;
-  signal: string | null;
-}
-
 export interface SessionInfo {
   sessionId: string;
   resumeToken: string;
@@ -87,49 +58,11 @@ export interface SessionInfo {
   replayBytes: number;
 }
 
-export type ResumeFailureReason = 'unknown' | 'expired' | 'forbidden' | 'offset-gone' | 'busy';
-export type DetachReason = 'taken-over' | 'gateway-shutdown';
 
 export interface SessionClosed {
   reason: string;
   exitCode?: number;
   signal?: string;
-}
-
-/**
- * Host key verification, as WebSSH2 names and shapes it (its README, "Socket
- * Protocol Reference"), so its stock client shows our prompts and warnings.
- * `fingerprint` is OpenSSH's `SHA256:...`; `algorithm` is the key's type.
- */
-export interface HostKeyInfo {
-  host: string;
-  port: number;
-  algorithm: string;
-  fingerprint: string;
-}
-
-/** An unknown key: accept or reject it with `hostkey:verify-response`. */
-export interface HostKeyVerifyRequest extends HostKeyInfo {
-  /** The key blob, base64 (what known_hosts holds). */
-  key: string;
-}
-
-export interface HostKeyVerified extends HostKeyInfo {
-  /** `server`: the cluster's trust store knew the key; `client`: the user accepted it. */
-  source: 'server' | 'client';
-}
-
-/** The key differs from the trusted one: the connection is refused. */
-export interface HostKeyMismatch extends HostKeyInfo {
-  /** Equal to `fingerprint` (the stock client reads that name, WebSSH2's server sends this one). */
-  presentedFingerprint: string;
-  storedFingerprint: string;
-  source: 'server';
-}
-
-/** An unknown key refused by policy (`unknownKeyAction: reject`). */
-export interface HostKeyRejected extends HostKeyInfo {
-  reason: string;
 }
 
 export interface ServerToClientEvents {

@@ -8,25 +8,26 @@
  */
 import { z } from 'zod';
 
-const MAX_HOST_LENGTH = 255;
-const MAX_USERNAME_LENGTH = 256;
-const MAX_SECRET_LENGTH = 8 * 1024;
-const MAX_PRIVATE_KEY_LENGTH = 64 * 1024;
-const MAX_TERM_LENGTH = 64;
-/** One `data` event: a paste of this size is fine, a megabyte is not. */
-const MAX_INPUT_CHUNK_LENGTH = 64 * 1024;
-const MAX_COMMAND_LENGTH = 16 * 1024;
-const MAX_PROMPT_ANSWERS = 16;
+import {
+  MAX_COMMAND_LENGTH,
+  MAX_HOST_LENGTH,
+  MAX_INPUT_EVENT_LENGTH,
+  MAX_PRIVATE_KEY_LENGTH,
+  MAX_PROMPT_ANSWERS,
+  MAX_SECRET_LENGTH,
+  MAX_TERM_LENGTH,
+  MAX_USERNAME_LENGTH,
+  TERM_NAME_PATTERN,
+} from './limits.js';
 
 const dimension = z.number().int().min(1).max(10_000);
 const tcpPort = z.number().int().min(1).max(65_535);
 
-/** Terminal names are passed to the remote pty; keep them to what terminfo uses. */
 const termName = z
   .string()
   .min(1)
   .max(MAX_TERM_LENGTH)
-  .regex(/^[A-Za-z0-9._+-]+$/, 'term may contain letters, digits and . _ + - only');
+  .regex(TERM_NAME_PATTERN, 'term may contain letters, digits and . _ + - only');
 
 export const authenticatePayload = z
   .object({
@@ -57,7 +58,7 @@ export type TerminalPayload = z.infer<typeof terminalPayload>;
 export const resizePayload = z.object({ cols: dimension, rows: dimension });
 export type ResizePayload = z.infer<typeof resizePayload>;
 
-export const dataPayload = z.string().max(MAX_INPUT_CHUNK_LENGTH);
+export const dataPayload = z.string().max(MAX_INPUT_EVENT_LENGTH);
 
 export const controlPayload = z.enum(['replayCredentials', 'reauth']);
 export type ControlAction = z.infer<typeof controlPayload>;

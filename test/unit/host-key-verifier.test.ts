@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:net';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HostKeyNotice } from '../../shared/bus/messages.js';
+import type { HostKeyNotice } from '../../shared/protocol/outbound.js';
 import { MemoryHostKeyStore } from '../../shared/host-key-store/memory-host-key-store.js';
 import { HostKeyVerifier, type HostKeyVerdict } from '../../services/ssh-worker/host-key-verifier.js';
 import { generateEd25519KeyPair } from '../harness/ed25519-key.js';
