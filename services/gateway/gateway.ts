@@ -10,7 +10,7 @@ import { Server, type ServerOptions, type Socket } from 'socket.io';
 import type { Envelope } from '../../shared/bus/bus.js';
 import { isToGateway } from '../../shared/bus/messages.js';
 import { SOCKET_IO_PATH, type ClientToServerEvents, type ServerToClientEvents, type UntrustedEvents } from '../../shared/protocol/events.js';
-import { ClientConnection, type GatewayParts, type SessionRoutes } from './client-connection.js';
+import { ClientConnection, type GatewayParts, type SessionRoutes } from './connection/client-connection.js';
 import { arrivedOverHttps, clientAddressOf, proxyTrust, type ProxyTrust } from './client-address.js';
 import { eventRateLimit } from './event-rate-limit.js';
 import { expiredHandoffCookie, handoffIdOf } from './http/handoff-cookie.js';
@@ -157,7 +157,7 @@ export class Gateway implements SessionRoutes {
     clearInterval(this.livenessTimer);
     // Tell each client first: io.close() disconnects every socket at once.
     for (const connection of [...this.sockets]) connection.shutdown();
-    await new Promise<void>((resolve) => this.io.close(() => resolve()));
+    await this.io.close();
     await this.parts.bus.close();
   }
 

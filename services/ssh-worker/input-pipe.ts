@@ -8,7 +8,7 @@
  * when its bytes are inside that window. Those callbacks are the measure of
  * what the remote side has *taken*, and it is reported back to the gateway
  * (`input-ack`), whose input window stops accepting input from the client
- * when too much is untaken (see services/gateway/input-window.ts).
+ * when too much is untaken (see services/gateway/connection/input-window.ts).
  *
  * Reports go out in steps, not per write, so typing costs no extra message:
  * only a backlog that grows to a step, and its clearing, is reported.
@@ -86,8 +86,8 @@ export class InputPipe {
     for (const data of early) this.send(data);
   }
 
-  /** Tells the gateway where the remote side stands now (after an attach, its window starts from here). */
-  reportNow(): void {
+  /** Tells the gateway where the remote side stands now. */
+  private reportNow(): void {
     this.reported = this.taken;
     this.report(this.taken);
   }

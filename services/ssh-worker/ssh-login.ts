@@ -166,7 +166,7 @@ export class SshLogin {
         if (auto) return answer(auto);
         // Servers may send rounds with no prompts (information only).
         if (prompts.length === 0) return answer([]);
-        void this.ask(name, instructions, prompts, deadline).then(answer, (failure: Failure) => finish(failure));
+        void this.ask(name, instructions, prompts, deadline).then((reply) => (Array.isArray(reply) ? answer(reply) : finish(reply)));
       };
       // Methods are offered in ssh2's own order; the password goes as the Buffer that is zeroed afterwards.
       const methods: Array<Record<string, unknown>> = [
@@ -225,15 +225,18 @@ export class SshLogin {
     });
   }
 
-  /** Relays a keyboard-interactive round to the user; the user's time does not count against the connect deadline. */
-  private ask(name: string, instructions: string, prompts: Prompt[], deadline: LoginDeadline): Promise<string[]> {
+  /**
+   * Relays a keyboard-interactive round to the user: the answers, or why
+   * there are none. The user's time does not count against the connect deadline.
+   */
+  private ask(name: string, instructions: string, prompts: Prompt[], deadline: LoginDeadline): Promise<string[] | Failure> {
     const message = toPromptMessage(name, instructions, prompts);
     const limitMs = this.context.settings.ssh.promptTimeoutMs;
     deadline.suspend();
-    return new Promise<string[]>((resolve, reject) => {
+    return new Promise<string[] | Failure>((resolve) => {
       const timer = setTimeout(() => {
         this.prompt = undefined;
-        reject({ message: `No answer to the login prompt within ${Math.round(limitMs / 1000)} s`, reason: 'prompt-timeout' } satisfies Failure);
+        resolve({ message: `No answer to the login prompt within ${Math.round(limitMs / 1000)} s`, reason: 'prompt-timeout' });
       }, limitMs);
       this.prompt = {
         id: message.id,

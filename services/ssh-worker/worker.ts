@@ -198,18 +198,17 @@ export class SshWorker {
     const sessions = [...this.sessions.values()];
     try {
       const statuses = await store.renew(this.address, sessions.map((s) => s.lease), settings.cluster.leaseTtlMs);
-      await Promise.all(
-        statuses.map((status, index) => {
-          const session = sessions[index]!;
-          if (status === 'lost') session.end('lease lost to another worker', true);
-          // Redis forgot the session (restarted empty): it is alive here, so put it back.
-          if (status === 'gone') {
-            const owner = { inbox: this.address, proof: proofs.owner(session.sid, this.address) };
-            return store.reinstate(session.record, session.lease, owner, settings.cluster.leaseTtlMs);
-          }
-          return undefined;
-        }),
-      );
+      const reinstated: Array<Promise<unknown>> = [];
+      statuses.forEach((status, index) => {
+        const session = sessions[index]!;
+        if (status === 'lost') session.end('lease lost to another worker', true);
+        // Redis forgot the session (restarted empty): it is alive here, so put it back.
+        if (status === 'gone') {
+          const owner = { inbox: this.address, proof: proofs.owner(session.sid, this.address) };
+          reinstated.push(store.reinstate(session.record, session.lease, owner, settings.cluster.leaseTtlMs));
+        }
+      });
+      await Promise.all(reinstated);
     } catch (error) {
       log.warn({ err: (error as Error).message }, 'lease renewal failed; will retry');
     }

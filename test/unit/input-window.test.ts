@@ -4,7 +4,7 @@
  * wait for the shell, and what it reports as taken).
  */
 import { describe, expect, it } from 'vitest';
-import { InputWindow } from '../../services/gateway/input-window.js';
+import { InputWindow } from '../../services/gateway/connection/input-window.js';
 import { InputPipe } from '../../services/ssh-worker/input-pipe.js';
 
 describe('gateway input window', () => {

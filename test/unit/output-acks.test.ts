@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OutputAcks, type AckMessage } from '../../services/gateway/output-acks.js';
+import { OutputAcks, type AckMessage } from '../../services/gateway/connection/output-acks.js';
 
 function harness(lowWaterBytes = 4096) {
   let emitted = 0;

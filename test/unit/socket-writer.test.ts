@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { io, type Socket as ClientSocket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SocketWriter, type Delivered } from '../../services/gateway/socket-writer.js';
+import { SocketWriter, type Delivered } from '../../services/gateway/connection/socket-writer.js';
+import { waitFor } from '../harness/wait-for.js';
 
 interface Pair {
   server: ServerSocket;
@@ -23,7 +24,7 @@ let ioServer: Server | undefined;
 const clients: ClientSocket[] = [];
 afterEach(async () => {
   for (const client of clients.splice(0)) client.disconnect();
-  await new Promise<void>((resolve) => (ioServer ? ioServer.close(() => resolve()) : resolve()));
+  await ioServer?.close();
 });
 
 async function connectedPair(): Promise<Pair> {
@@ -43,14 +44,6 @@ async function connectedPair(): Promise<Pair> {
   return { server, client, received, execReceived, tcp };
 }
 
-async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 const byteLength = (chunks: Array<Buffer | string>) => chunks.reduce((sum, chunk) => sum + (typeof chunk === 'string' ? 0 : chunk.length), 0);
 
 describe('socket writer', () => {
@@ -59,7 +52,7 @@ describe('socket writer', () => {
     let written: Delivered = { output: 0, exec: 0 };
     const writer = new SocketWriter(server, (delivered) => (written = delivered));
     writer.output(Buffer.alloc(1000, 1));
-    await until(() => written.output === 1000, 'the first write to be reported');
+    await waitFor(() => written.output === 1000, 'the first write to be reported');
 
     tcp.pause();
     const chunk = Buffer.alloc(64 * 1024, 2);
@@ -71,9 +64,9 @@ describe('socket writer', () => {
     expect(written.output).toBeLessThan(total);
 
     tcp.resume();
-    await until(() => written.output === total, 'everything to be written', 10_000);
+    await waitFor(() => written.output === total, 'everything to be written', 10_000);
     expect(writer.outputOffset).toBe(total);
-    await until(() => byteLength(received) === total, 'the client to receive everything', 10_000);
+    await waitFor(() => byteLength(received) === total, 'the client to receive everything', 10_000);
     // Held output went as a few merged frames, not a thousand packets.
     expect(received.length).toBeLessThan(100);
     writer.close();
@@ -94,14 +87,14 @@ describe('socket writer', () => {
     client.on('exec-exit', () => order.push('exit'));
     writer.inOrder(() => server.emit('exec-exit', { code: 0, signal: null }));
     tcp.resume();
-    await until(() => written.exec === 52, 'the exec output to be written');
-    await until(() => execReceived.length >= 3, 'the exec output to arrive');
+    await waitFor(() => written.exec === 52, 'the exec output to be written');
+    await waitFor(() => execReceived.length >= 3, 'the exec output to arrive');
     expect(execReceived).toEqual([
       { type: 'stdout', data: 'o'.repeat(50) },
       { type: 'stderr', data: 'e' },
       { type: 'stdout', data: 'x' },
     ]);
-    await until(() => order.includes('exit'), 'the exit');
+    await waitFor(() => order.includes('exit'), 'the exit');
     expect(order).toEqual(['data', 'data', 'data', 'exit']);
     // Exec stdout also reaches the terminal, as a string.
     expect(received.filter((chunk) => typeof chunk === 'string')).toEqual(['o'.repeat(50), 'x']);

@@ -17,7 +17,7 @@
  * object per small write (a thousand one-byte writes are one frame, not a
  * thousand queued packets), so memory follows bytes, not messages.
  */
-import type { ExecDataMessage } from '../../shared/protocol/events.js';
+import type { ExecDataMessage } from '../../../shared/protocol/events.js';
 
 /** The parts of a Socket.IO socket and its Engine.IO connection this needs. */
 export interface WritableSocket {

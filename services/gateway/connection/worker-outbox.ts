@@ -4,9 +4,9 @@
  * a Redis restart: undelivered messages wait and are retried in order, and
  * the gateway's liveness check decides between the two.
  */
-import type { Bus } from '../../shared/bus/bus.js';
-import type { InboxAddress, ToWorker } from '../../shared/bus/messages.js';
-import type { Logger } from '../../shared/log/logger.js';
+import type { Bus } from '../../../shared/bus/bus.js';
+import type { InboxAddress, ToWorker } from '../../../shared/bus/messages.js';
+import type { Logger } from '../../../shared/log/logger.js';
 
 const RETRY_MS = 250;
 /** A session that posts this much while its worker is unreachable drops the rest. */

@@ -6,7 +6,7 @@
  * are not; then nothing. Client-chosen text in them is cut short by the
  * caller (an event name can be as long as a message is allowed to be).
  */
-import type { Logger } from '../../shared/log/logger.js';
+import type { Logger } from '../../../shared/log/logger.js';
 
 export class LogBudget {
   private written = 0;
