@@ -1,30 +1,33 @@
 /**
  * The Redis key layout, in one place. Every key a process touches is built
- * here from the cluster's key prefix, so one Redis can serve several
- * clusters and an operator can read the layout off this file:
+ * here from the cluster's key prefix <p> (FLEET_REDIS_KEY_PREFIX), so one Redis can
+ * serve several clusters and an operator can read the layout off this file
+ * (docs/protocol/bus.md says who writes and reads each, and which share a
+ * Redis Cluster slot). Braces are hash tags:
  *
- *   {p}:inbox:gw:<id>        stream   a gateway's inbox (TTL, renewed by its heartbeat)
- *   {p}:inbox:worker:<id>    stream   a worker's inbox (TTL, renewed by its heartbeat);
+ *   <p>:inbox:gw:<id>        stream   a gateway's inbox (TTL, renewed by its heartbeat)
+ *   <p>:inbox:worker:<id>    stream   a worker's inbox (TTL, renewed by its heartbeat);
  *                                     its existence is the worker's liveness
- *   {p}:session:<sid>        hash     session record and lease: owner, fence, state,
- *                                     resume-token hash, user/host (TTL = lease)
- *   {p}:ended:<sid>          string   why a session ended, for resume attempts (TTL)
- *   {p}:fence                string   fencing-token counter (monotonic, never expires)
- *   {p}:handoff:{handoffs}:<hash>  string  sealed credentials from an HTTP login route, waiting
+ *   <p>:session:<sid>        hash     session record and lease: owner, fence, state,
+ *                                     resume-token hash, user/host (TTL: the lease once
+ *                                     claimed; placement + SSH ready timeouts while pending)
+ *   <p>:ended:<sid>          string   why a session ended, for resume attempts (TTL)
+ *   <p>:fence                string   fencing-token counter (monotonic, never expires)
+ *   <p>:handoff:{handoffs}:<hash>  string  sealed credentials from an HTTP login route, waiting
  *                                     for the page's socket (TTL, taken once by GETDEL)
- *   {p}:handoffs:{handoffs}  zset     the hand-offs pending, scored by expiry: their number is
+ *   <p>:handoffs:{handoffs}  zset     the hand-offs pending, scored by expiry: their number is
  *                                     bounded (TTL >= the hand-off TTL); one slot with them
- *   {p}:hostkeys             hash     trusted SSH host keys: field <host>:<port>:<key type>,
+ *   <p>:hostkeys             hash     trusted SSH host keys: field <host>:<port>:<key type>,
  *                                     value the base64 key (known_hosts seeds it, accepted
  *                                     prompts add to it; the cluster's trust, never expires)
- *   {p}:limit:<name>:<key>   string   rate-limiter-flexible counters (login attempts and new
- *                                     sessions per client address; TTL = window)
- *   {p}:attempts:<kind>:{<key>}:failures  string  refused attempts in the window (TTL = window)
- *   {p}:attempts:<kind>:{<key>}:slots     zset    attempts under way, scored by when they lapse
+ *   <p>:limit:<name>:<key>   string   rate-limiter-flexible counters (login attempts, new
+ *                                     sessions and hand-offs per client address; TTL = window)
+ *   <p>:attempts:<kind>:{<key>}:failures  string  refused attempts in the window (TTL = window)
+ *   <p>:attempts:<kind>:{<key>}:slots     zset    attempts under way, scored by when they lapse
  *                                     (TTL >= the longest hold); kinds: `target` (logins to one
  *                                     user@address:port), `client` (logins under way per client
  *                                     address). The braces keep a key's two in one Cluster slot.
- *   {p}:bull:sessions:*      BullMQ   the placement queue
+ *   <p>:bull:sessions:*      BullMQ   the placement queue
  */
 import type { InboxAddress } from './messages.js';
 

@@ -3,8 +3,8 @@
   already holds its maximum of hand-offs nobody has taken: a flood of login
   posts from many addresses cannot fill Redis.
 
-  KEYS[1] the hand-off        {p}:handoff:<hash of its id>
-  KEYS[2] pending hand-offs   {p}:handoffs, a sorted set of KEYS[1] names scored by expiry (ms)
+  KEYS[1] the hand-off        <p>:handoff:{handoffs}:<hash of its id>
+  KEYS[2] pending hand-offs   <p>:handoffs:{handoffs}, a sorted set of KEYS[1] names scored by expiry (ms)
   ARGV[1] sealed value
   ARGV[2] TTL (ms)
   ARGV[3] now (ms)

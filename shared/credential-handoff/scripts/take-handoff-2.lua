@@ -2,8 +2,8 @@
   Takes a credential hand-off, once: whoever asks second, or after the TTL,
   finds nothing.
 
-  KEYS[1] the hand-off        {p}:handoff:<hash of its id>
-  KEYS[2] pending hand-offs   {p}:handoffs
+  KEYS[1] the hand-off        <p>:handoff:{handoffs}:<hash of its id>
+  KEYS[2] pending hand-offs   <p>:handoffs:{handoffs}
 
   Returns: the sealed value, or false.
 ]]
