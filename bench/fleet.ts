@@ -10,7 +10,7 @@ export interface BenchFleet {
   url: string;
   /** The fleet's processes by role, for CPU and memory readings. */
   pids: Pids;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 export type BenchCluster = BenchFleet & Pick<Fleet, 'urls' | 'gateways' | 'respawnGateway'>;

@@ -115,7 +115,7 @@ function progress(message: string): void {
 /** One variant of a scenario, and how to set up what it connects to. */
 interface Contestant {
   variant: Variant;
-  arrange(): Promise<Arrangement>;
+  arrange: () => Promise<Arrangement>;
 }
 
 interface Arrangement {
@@ -123,7 +123,7 @@ interface Arrangement {
   /** The processes whose CPU and memory count for this variant. */
   pids: Pids;
   /** Stops whatever arrange() started for this one measurement. */
-  release(): Promise<void>;
+  release: () => Promise<void>;
 }
 
 const nothingToRelease = async (): Promise<void> => {};

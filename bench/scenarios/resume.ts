@@ -57,7 +57,7 @@ export interface ResumeOptions {
   warmupKills: number;
   /** Between a respawned gateway answering /readyz and the next kill. */
   pauseMs: number;
-  progress(message: string): void;
+  progress: (message: string) => void;
 }
 
 /** Output every ~10 ms, forever: a resumed session always has a byte to send at once. */

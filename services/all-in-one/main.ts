@@ -11,6 +11,7 @@ import { MemoryHandoffStorage } from '../../shared/credential-handoff/memory-han
 import { MemoryHostKeyStore } from '../../shared/host-key-store/memory-host-key-store.js';
 import { MemoryPlacement } from '../../shared/placement/memory-placement.js';
 import { createHealthServer } from '../../shared/process/health-endpoints.js';
+import { bindHealthPort, bindMainPort } from '../../shared/process/ports.js';
 import { onShutdownSignal, secretKeys, startProcess } from '../../shared/process/startup.js';
 import { BusMetrics } from '../../shared/metrics/bus-metrics.js';
 import { MemorySessionStore } from '../../shared/session-store/memory-session-store.js';
@@ -72,12 +73,11 @@ const gateway: Gateway = new Gateway(
   httpServer,
   { origins: config.http.origins },
 );
-gateway.start();
-httpServer.listen(config.listen.port, config.listen.ip, () => {
-  log.info({ event: 'listening', ip: config.listen.ip, port: config.listen.port }, 'all-in-one listening');
-});
 const healthServer = createHealthServer(probe, { registry, token: config.metrics.token });
-healthServer.listen(config.metrics.port);
+await bindMainPort(httpServer, config.listen.port, config.listen.ip, 'all-in-one', 'WEBSSH2_LISTEN_PORT');
+const healthPort = await bindHealthPort(healthServer, config.metrics.port, log);
+gateway.start();
+log.info({ event: 'listening', ip: config.listen.ip, port: config.listen.port, healthPort }, 'all-in-one listening');
 
 onShutdownSignal(log, 10_000, async () => {
   shuttingDown = true;

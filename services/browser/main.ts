@@ -123,7 +123,8 @@ const link = new SessionLink(
       if (element === 'footer') statusBar.setFooter(text);
       else if (element === 'header') statusBar.setHeader(text);
       // #status keeps the page's own vocabulary; other news (a worker draining) goes beside it.
-      else if (element === 'status') isPageStatus(text) ? statusBar.setStatus(text) : statusBar.showMessage(text);
+      else if (element === 'status' && isPageStatus(text)) statusBar.setStatus(text);
+      else if (element === 'status') statusBar.showMessage(text);
     },
     sshError(message) {
       const phase = link.currentPhase;

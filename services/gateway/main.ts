@@ -9,6 +9,7 @@ import { CredentialHandoff } from '../../shared/credential-handoff/credential-ha
 import { RedisHandoffStorage } from '../../shared/credential-handoff/redis-handoff-storage.js';
 import { BullmqPlacementQueue } from '../../shared/placement/bullmq-placement.js';
 import { createHealthServer } from '../../shared/process/health-endpoints.js';
+import { bindHealthPort, bindMainPort } from '../../shared/process/ports.js';
 import { onShutdownSignal, requireRedisUrl, secretKeys, startProcess } from '../../shared/process/startup.js';
 import { BusMetrics } from '../../shared/metrics/bus-metrics.js';
 import { RedisSessionStore } from '../../shared/session-store/redis-session-store.js';
@@ -44,9 +45,8 @@ bus.on('error', (error, context) => {
   busMetrics.redisError(context);
   log.warn({ err: error.message, context }, 'bus error');
 });
-await bus.open();
-
 let shuttingDown = false;
+let started = false;
 const placement = new BullmqPlacementQueue(state, keys);
 const metrics = new GatewayMetrics(registry, busMetrics, {
   sockets: () => gateway.socketCount,
@@ -56,7 +56,7 @@ const metrics = new GatewayMetrics(registry, busMetrics, {
 const secrets = secretKeys(config.session.secret);
 const handoff = new CredentialHandoff(new RedisHandoffStorage(state, keys, config.http.handoffMaxPending), secrets.credentialsBox, config.http.handoffTtlMs);
 const limits = new AbuseLimits(config, { redis: state, keys });
-const probe = { ready: () => !shuttingDown && commands.status === 'ready' && state.status === 'ready' };
+const probe = { ready: () => started && !shuttingDown && commands.status === 'ready' && state.status === 'ready' };
 const httpServer = await createHttpServer({
   probe,
   settings: config,
@@ -80,12 +80,14 @@ const gateway: Gateway = new Gateway(
   httpServer,
   { origins: config.http.origins, adapter: createAdapter(adapterPub, adapterSub, { key: `${keys.prefix}:socket.io` }) },
 );
-gateway.start();
-httpServer.listen(config.listen.port, config.listen.ip, () => {
-  log.info({ event: 'listening', ip: config.listen.ip, port: config.listen.port, inbox: bus.address }, 'gateway listening');
-});
 const healthServer = createHealthServer(probe, { registry, token: config.metrics.token });
-healthServer.listen(config.metrics.port);
+// The ports first: a gateway that cannot listen announces no inbox.
+await bindMainPort(httpServer, config.listen.port, config.listen.ip, 'gateway', 'WEBSSH2_LISTEN_PORT');
+const healthPort = await bindHealthPort(healthServer, config.metrics.port, log);
+await bus.open();
+gateway.start();
+started = true;
+log.info({ event: 'listening', ip: config.listen.ip, port: config.listen.port, healthPort, inbox: bus.address }, 'gateway listening');
 
 onShutdownSignal(log, 10_000, async () => {
   shuttingDown = true;

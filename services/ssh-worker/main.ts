@@ -9,6 +9,7 @@ import { onShutdownSignal, requireRedisUrl, secretKeys, startProcess } from '../
 import { RedisHostKeyStore } from '../../shared/host-key-store/redis-host-key-store.js';
 import { BusMetrics } from '../../shared/metrics/bus-metrics.js';
 import { createHealthServer } from '../../shared/process/health-endpoints.js';
+import { bindHealthPort } from '../../shared/process/ports.js';
 import { RedisSessionStore } from '../../shared/session-store/redis-session-store.js';
 import { RedisAttemptSlots } from '../../shared/limits/attempt-slots.js';
 import { seedHostKeys } from './host-key-seed.js';
@@ -40,11 +41,8 @@ bus.on('error', (error, context) => {
   busMetrics.redisError(context);
   log.warn({ err: error.message, context }, 'bus error');
 });
-await bus.open();
-
 const metrics = new WorkerMetrics(registry, busMetrics, { sessions: () => worker.sessionCount, draining: () => worker.draining });
 const hostKeys = new RedisHostKeyStore(state, keys, config.ssh.hostKeyVerification.maxStoredKeys);
-await seedHostKeys(hostKeys, config.ssh.hostKeyVerification, log);
 const worker: SshWorker = new SshWorker({
   settings: config,
   bus,
@@ -61,20 +59,29 @@ const worker: SshWorker = new SshWorker({
   log,
   metrics,
 });
-worker.start();
+let started = false;
 // Ready while Redis answers, accepting or draining alike: a draining worker
 // still serves its sessions and must not be restarted by its probes.
 // POST /drain starts the same drain as SIGTERM and answers once the worker is
 // empty: Kubernetes' preStop hook calls it, so the pod's SIGTERM finds
 // nothing left to do.
-const healthServer = createHealthServer({ ready: () => commands.status === 'ready' && state.status === 'ready' }, { registry, token: config.metrics.token }, {
-  'POST /drain': async () => {
-    await worker.drain(config.cluster.drainTimeoutMs);
-    return 'drained';
+const healthServer = createHealthServer(
+  { ready: () => started && commands.status === 'ready' && state.status === 'ready' },
+  { registry, token: config.metrics.token },
+  {
+    'POST /drain': async () => {
+      await worker.drain(config.cluster.drainTimeoutMs);
+      return 'drained';
+    },
   },
-});
-healthServer.listen(config.metrics.port);
-log.info({ event: 'ready', inbox: bus.address, maxSessions: config.cluster.workerMaxSessions }, 'worker ready');
+);
+// The port first: a worker that cannot serve its probes joins nothing.
+const healthPort = await bindHealthPort(healthServer, config.metrics.port, log);
+await bus.open();
+await seedHostKeys(hostKeys, config.ssh.hostKeyVerification, log);
+worker.start();
+started = true;
+log.info({ event: 'ready', inbox: bus.address, maxSessions: config.cluster.workerMaxSessions, healthPort }, 'worker ready');
 
 // SIGTERM drains: the sessions this worker holds keep running until they end
 // or the drain timeout passes (set terminationGracePeriodSeconds above it).

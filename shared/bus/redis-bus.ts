@@ -114,9 +114,7 @@ export class RedisBus<Out extends BusMessage> extends EventEmitter<RedisBusEvent
     while (!this.closed) {
       let reply: [Buffer, [Buffer, Buffer[]][]][] | null;
       try {
-        reply = (await this.options.reader.xreadBuffer(
-          'COUNT', batchSize, 'BLOCK', 0, 'STREAMS', this.inboxKey, this.lastId,
-        )) as [Buffer, [Buffer, Buffer[]][]][] | null;
+        reply = await this.options.reader.xreadBuffer('COUNT', batchSize, 'BLOCK', 0, 'STREAMS', this.inboxKey, this.lastId);
       } catch (error) {
         if (this.closed) return;
         this.emit('error', error as Error, 'inbox read');

@@ -12,6 +12,9 @@ import { ResumeTokenHasher } from '../crypto/resume-token.js';
 import { deriveKey, SealedBox } from '../crypto/sealed-box.js';
 import { createLogger, type Logger } from '../log/logger.js';
 
+/** sysexits' EX_CONFIG: the process cannot run as configured (a bad setting, a taken port). */
+export const EX_CONFIG = 78;
+
 export interface ProcessBasics {
   config: Readonly<Config>;
   instanceId: string;
@@ -25,7 +28,7 @@ export function startProcess(role: string): ProcessBasics {
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`webssh-fleet ${role}: ${error.message}\n`);
-    process.exit(78); // EX_CONFIG
+    process.exit(EX_CONFIG);
   }
   const instanceId = config.cluster.instanceId ?? `${hostname()}-${randomBytes(3).toString('hex')}`.replace(/[^A-Za-z0-9._-]/g, '-');
   const log = createLogger({ role, instanceId, level: config.log.level });
@@ -36,7 +39,7 @@ export function startProcess(role: string): ProcessBasics {
 export function requireRedisUrl(config: Readonly<Config>, role: string): string {
   if (config.cluster.redisUrl) return config.cluster.redisUrl;
   process.stderr.write(`webssh-fleet ${role}: REDIS_URL: required for this role (npm start runs the all-in-one mode without Redis)\n`);
-  process.exit(78);
+  process.exit(EX_CONFIG);
 }
 
 export interface SecretKeys {

@@ -29,7 +29,7 @@ const clients: ProtocolClient[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fleet-host-identity-'));
-  [sshd, ...scripted] = await Promise.all([startSshd(), ...Array.from({ length: 4 }, () => startScriptedSshServer('many-sessions'))]) as [SshdHandle, ...ScriptedServerHandle[]];
+  [sshd, scripted] = await Promise.all([startSshd(), Promise.all(Array.from({ length: 4 }, () => startScriptedSshServer('many-sessions')))]);
   const knownHosts = join(dir, 'known_hosts');
   // The operator knows the host by name only.
   await writeFile(knownHosts, `[localhost]:${sshd.port} ${sshd.hostPublicKey}\n`);

@@ -75,8 +75,9 @@ describe('taking a session through Redis without the cluster secret', () => {
     const { client: victim, info } = await shell();
     const attach = { type: 'attach', sid: info.sessionId, offset: 0, tokenHash: 'x', issuedAt: Date.now(), nonce: 'n-1', proof: 'A'.repeat(43) };
     await forge('worker:worker-0', ATTACKER, attach);
-    const { proof: _dropped, ...withoutProof } = attach;
-    await forge('worker:worker-0', ATTACKER, withoutProof as typeof attach);
+    const withoutProof: Record<string, unknown> & { type: string; sid: string } = { ...attach };
+    delete withoutProof.proof;
+    await forge('worker:worker-0', ATTACKER, withoutProof);
 
     // A real resume through the gateway, whose attach the attacker reads off the worker's inbox...
     const watcher = redis.duplicate();

@@ -150,7 +150,7 @@ describe('our page', () => {
       page.getByRole('menuitem', { name: 'Download log' }).or(page.getByRole('button', { name: 'Download log' })).click(),
     ]);
     expect(download.suggestedFilename()).toMatch(/\.log$/);
-    const text = await readFile((await download.path())!, 'utf8');
+    const text = await readFile(await download.path(), 'utf8');
     expect(text).toMatch(/^logged-2\r?$/m);
     expect(text).not.toContain('\u001b[');
   });

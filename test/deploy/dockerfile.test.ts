@@ -12,6 +12,9 @@ import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './manifests.js';
 
 const text = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+
+/** dockerfile-utils' messages are plain strings or LSP markup. */
+const messageOf = ({ message }: { message: string | { value: string } }): string => (typeof message === 'string' ? message : message.value);
 const dockerfile = DockerfileParser.parse(text);
 
 /** Instructions per stage, in order. */
@@ -58,11 +61,11 @@ function ignoredByDockerignore(path: string): boolean {
 
 describe('Dockerfile', () => {
   it('lints clean with dockerfile-utils', () => {
-    expect(validate(text).map((problem) => `line ${problem.range.start.line + 1}: ${problem.message}`)).toEqual([]);
+    expect(validate(text).map((problem) => `line ${problem.range.start.line + 1}: ${messageOf(problem)}`)).toEqual([]);
   });
 
   it('dockerfile-utils reports mistakes (the check can fail)', () => {
-    const messages = validate('FROM node:24-bookworm-slim\nRUNN npm ci\nCOPY --fromm=build /app ./\nEXPOSE http\n').map((problem) => problem.message);
+    const messages = validate('FROM node:24-bookworm-slim\nRUNN npm ci\nCOPY --fromm=build /app ./\nEXPOSE http\n').map(messageOf);
     expect(messages.join('\n')).toMatch(/Unknown instruction: RUNN[\s\S]*Unknown flag: fromm[\s\S]*Invalid containerPort: http/);
   });
 

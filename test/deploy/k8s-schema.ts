@@ -36,7 +36,7 @@ export interface SchemaProblem {
 function modelModule(object: K8sObject): string {
   const [group, version] = object.apiVersion.includes('/') ? object.apiVersion.split('/') : ['', object.apiVersion];
   if (!group) return `kubernetes-models/${version}/${object.kind}`;
-  return `${CRD_PACKAGES[group!] ?? 'kubernetes-models'}/${group}/${version}/${object.kind}`;
+  return `${CRD_PACKAGES[group] ?? 'kubernetes-models'}/${group}/${version}/${object.kind}`;
 }
 
 /** Whether the kind is served by a custom resource definition (not built into Kubernetes). */
@@ -97,12 +97,14 @@ function checkWithTypes(objects: readonly K8sObject[]): SchemaProblem[] {
     types: [],
   };
   const host = ts.createCompilerHost(options, true);
-  const { getSourceFile, fileExists, readFile } = host;
-  host.fileExists = (name) => files.has(name) || fileExists.call(host, name);
-  host.readFile = (name) => files.get(name)?.text ?? readFile.call(host, name);
+  const getSourceFile = host.getSourceFile.bind(host);
+  const fileExists = host.fileExists.bind(host);
+  const readFile = host.readFile.bind(host);
+  host.fileExists = (name) => files.has(name) || fileExists(name);
+  host.readFile = (name) => files.get(name)?.text ?? readFile(name);
   host.getSourceFile = (name, language, ...rest) => {
     const file = files.get(name);
-    return file ? ts.createSourceFile(name, file.text, language, true) : getSourceFile.call(host, name, language, ...rest);
+    return file ? ts.createSourceFile(name, file.text, language, true) : getSourceFile(name, language, ...rest);
   };
   const program = ts.createProgram([...files.keys()], options, host);
 

@@ -28,6 +28,8 @@ import {
   selects,
 } from './manifests.js';
 
+type Labels = Record<string, string>;
+
 /** services/ssh-worker/main.ts: a worker exits by force this long after its drain timeout. */
 const WORKER_HARD_STOP_MS = 15_000;
 
@@ -241,12 +243,12 @@ describe.each(KUSTOMIZE_TARGETS)('%s', (target) => {
 
     for (const object of objects) {
       const at = objectId(object);
-      const spec = object.spec as Record<string, any> | undefined;
       switch (object.kind) {
         case 'Service': {
-          const pods = podsSelectedBy(spec!.selector);
+          const spec = object.spec as { selector: Labels; ports: Array<{ targetPort?: string | number }> };
+          const pods = podsSelectedBy(spec.selector);
           expect(pods.length, `${at} selects pods`).toBeGreaterThan(0);
-          for (const port of spec!.ports as { targetPort?: string | number }[]) {
+          for (const port of spec.ports) {
             if (typeof port.targetPort !== 'string') continue;
             for (const { template } of pods) {
               expect(template.spec.containers.some((container) => container.ports?.some((p) => p.name === port.targetPort)), `${at} port ${port.targetPort}`).toBe(true);
@@ -255,17 +257,21 @@ describe.each(KUSTOMIZE_TARGETS)('%s', (target) => {
           break;
         }
         case 'PodDisruptionBudget':
-          expect(podsSelectedBy(spec!.selector.matchLabels).length, `${at} selects pods`).toBeGreaterThan(0);
+          expect(podsSelectedBy((object.spec as { selector: { matchLabels: Labels } }).selector.matchLabels).length, `${at} selects pods`).toBeGreaterThan(0);
           break;
         case 'NetworkPolicy':
-          expect(podsSelectedBy(spec!.podSelector.matchLabels).length, `${at} selects pods`).toBeGreaterThan(0);
+          expect(podsSelectedBy((object.spec as { podSelector: { matchLabels: Labels } }).podSelector.matchLabels).length, `${at} selects pods`).toBeGreaterThan(0);
           break;
         case 'HorizontalPodAutoscaler':
-        case 'ScaledObject':
-          expect(named(spec!.scaleTargetRef.kind ?? 'Deployment', spec!.scaleTargetRef.name), `${at} target`).toBeDefined();
+        case 'ScaledObject': {
+          const { scaleTargetRef } = object.spec as { scaleTargetRef: { kind?: string; name: string } };
+          expect(named(scaleTargetRef.kind ?? 'Deployment', scaleTargetRef.name), `${at} target`).toBeDefined();
           break;
-        case 'Ingress':
-          for (const rule of spec!.rules) {
+        }
+        case 'Ingress': {
+          type Backend = { service: { name: string; port: { name?: string; number?: number } } };
+          const spec = object.spec as { rules: Array<{ http: { paths: Array<{ backend: Backend }> } }> };
+          for (const rule of spec.rules) {
             for (const path of rule.http.paths) {
               const service = named('Service', path.backend.service.name);
               expect(service, `${at} backend`).toBeDefined();
@@ -274,10 +280,12 @@ describe.each(KUSTOMIZE_TARGETS)('%s', (target) => {
             }
           }
           break;
+        }
         case 'ServiceMonitor': {
-          const services = objects.filter((candidate) => candidate.kind === 'Service' && selects(spec!.selector.matchLabels, candidate.metadata.labels));
+          const spec = object.spec as { selector: { matchLabels: Labels }; endpoints: Array<{ port: string }> };
+          const services = objects.filter((candidate) => candidate.kind === 'Service' && selects(spec.selector.matchLabels, candidate.metadata.labels));
           expect(services.length, `${at} selects a Service`).toBeGreaterThan(0);
-          for (const endpoint of spec!.endpoints as { port: string }[]) {
+          for (const endpoint of spec.endpoints) {
             for (const service of services) {
               expect((service.spec as { ports: { name?: string }[] }).ports.some((port) => port.name === endpoint.port), `${at} port ${endpoint.port}`).toBe(true);
             }
@@ -286,7 +294,7 @@ describe.each(KUSTOMIZE_TARGETS)('%s', (target) => {
         }
       }
       if (object.kind === 'ScaledObject') {
-        for (const trigger of spec!.triggers as { authenticationRef?: { name: string } }[]) {
+        for (const trigger of (object.spec as { triggers: Array<{ authenticationRef?: { name: string } }> }).triggers) {
           if (trigger.authenticationRef) expect(named('TriggerAuthentication', trigger.authenticationRef.name), `${at} auth`).toBeDefined();
         }
       }

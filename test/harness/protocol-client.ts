@@ -116,11 +116,11 @@ export class ProtocolClient {
 
   /** Resolves once the shell output (as text) matches. */
   waitForOutput(pattern: RegExp | string, timeoutMs = 20_000): Promise<string> {
-    return this.waitUntil(() => {
+    return this.waitUntil<string>(() => {
       const text = this.outputText;
       const found = typeof pattern === 'string' ? text.includes(pattern) : pattern.test(text);
       return found ? { value: text } : undefined;
-    }, timeoutMs, `output ${String(pattern)}`) as Promise<string>;
+    }, timeoutMs, `output ${String(pattern)}`);
   }
 
   /** Resolves once the shell output after byte `from` matches (cheap on a long session). */

@@ -130,6 +130,6 @@ function answersPing(address: string, port: number, ca: Buffer | undefined): Pro
     };
     socket.setTimeout(1_000, () => settle(false));
     socket.once('error', () => settle(false));
-    socket.once('data', (reply) => settle(/^(\+PONG|-NOAUTH)/.test(reply.toString('latin1'))));
+    socket.once('data', (reply: Buffer) => settle(/^(\+PONG|-NOAUTH)/.test(reply.toString('latin1'))));
   });
 }

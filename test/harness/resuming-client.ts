@@ -180,23 +180,25 @@ export class ResumingClient {
 
   /** Resume through the next reachable gateway, trying each in turn. */
   private reconnectSoon(): void {
-    setTimeout(async () => {
-      if (this.closedForGood || this.connected) return;
-      try {
-        await this.open();
-      } catch {
-        this.urlIndex++;
-        this.reconnectSoon();
-        return;
-      }
-      this.resuming = true;
-      this.socket.emit('session:resume', {
-        sessionId: this.info!.sessionId,
-        resumeToken: this.info!.resumeToken,
-        offset: this.outputOffset,
-        inputOffset: this.sentInputOffset,
-      });
-    }, this.options.reconnectDelayMs ?? 50);
+    setTimeout(() => void this.reconnect(), this.options.reconnectDelayMs ?? 50);
+  }
+
+  private async reconnect(): Promise<void> {
+    if (this.closedForGood || this.connected) return;
+    try {
+      await this.open();
+    } catch {
+      this.urlIndex++;
+      this.reconnectSoon();
+      return;
+    }
+    this.resuming = true;
+    this.socket.emit('session:resume', {
+      sessionId: this.info!.sessionId,
+      resumeToken: this.info!.resumeToken,
+      offset: this.outputOffset,
+      inputOffset: this.sentInputOffset,
+    });
   }
 
   private flushInput(): void {

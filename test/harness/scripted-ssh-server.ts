@@ -7,7 +7,7 @@ import { serveSession } from './scripted-session.js';
 export type ScriptedBehaviour = 'two-factor' | 'key-only' | 'slow-handshake' | 'drop-on-connect' | 'many-sessions' | 'legacy-kex' | 'endless-rounds';
 
 export interface ScriptedServerHandle {
-  host: '127.0.0.1';
+  host: string;
   port: number;
   user: string;
   password: string;
@@ -32,7 +32,7 @@ const SCRIPTED_OTP = '424242';
  * An SSH target whose misbehaviour or auth flow is scripted: things a real sshd cannot
  * easily be made to do (2FA prompts, never finishing the handshake, dropping at once).
  */
-export async function startScriptedSshServer(behaviour: ScriptedBehaviour): Promise<ScriptedServerHandle> {
+export async function startScriptedSshServer(behaviour: ScriptedBehaviour, listenAddress = '127.0.0.1'): Promise<ScriptedServerHandle> {
   const clientKey = generateEd25519KeyPair();
   const credentials: ScriptedCredentials = {
     user: SCRIPTED_USER,
@@ -54,13 +54,13 @@ export async function startScriptedSshServer(behaviour: ScriptedBehaviour): Prom
   });
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject);
-    listener.listen(0, '127.0.0.1', resolve);
+    listener.listen(0, listenAddress, resolve);
   });
   const address = listener.address();
   if (address === null || typeof address === 'string') throw new Error('scripted server has no TCP address');
 
   return {
-    host: '127.0.0.1',
+    host: listenAddress,
     port: address.port,
     user: SCRIPTED_USER,
     password: SCRIPTED_PASSWORD,
