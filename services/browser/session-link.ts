@@ -5,106 +5,39 @@
  * pick any gateway, and resumes (session-extension.md) with its output and
  * input offsets, so every output byte reaches the terminal once and every
  * typed byte reaches the SSH session once. No DOM here: what the user sees is
- * decided by whoever listens to the events.
+ * decided by whoever listens to the events (link-events.ts). The bytes are
+ * counted in terminal-traffic.ts; each socket is made in gateway-socket.ts.
  *
  *   idle -> connecting -> authenticating -> live -> ended
  *                                           live -> reconnecting -> live
  */
-import { io, type Socket } from 'socket.io-client';
-import type {
-  AuthenticationMessage,
-  BinaryFrame,
-  ClientToServerEvents,
-  HostKeyInfo,
-  HostKeyMismatch,
-  HostKeyRejected,
-  HostKeyVerifyRequest,
-  Permissions,
-  PromptMessage,
-  ServerToClientEvents,
-  SessionClosed,
-  SessionInfo,
-  UpdateUiMessage,
-} from '../../shared/protocol/events.js';
-import { INPUT_PIECE_BYTES, PAGE_RESUME_PATIENCE_MS } from '../../shared/protocol/limits.js';
-import type { AuthenticatePayload, ControlAction, HostKeyVerifyResponse, PromptResponse, ResizePayload } from '../../shared/protocol/inbound.js';
-import { AckThrottle } from './ack-throttle.js';
-import { InputJournal } from './input-journal.js';
-import { OutputOffsets } from './output-offsets.js';
+import type { Socket } from 'socket.io-client';
+import type { AuthenticationMessage, BinaryFrame, SessionClosed, SessionInfo } from '../../shared/protocol/events.js';
+import { PAGE_RESUME_PATIENCE_MS } from '../../shared/protocol/limits.js';
+import type { AuthenticatePayload, ControlAction, HostKeyVerifyResponse, PromptResponse } from '../../shared/protocol/inbound.js';
+import type { LinkEvents, LinkOptions, LinkPhase, SessionEnd } from './link-events.js';
+import { openGatewaySocket, type GatewaySocket } from './gateway-socket.js';
 import { ReconnectBackoff, RESUME_BACKOFF } from './reconnect-backoff.js';
+import { TerminalTraffic } from './terminal-traffic.js';
 
-type LinkSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
-
-export type LinkPhase = 'idle' | 'connecting' | 'authenticating' | 'live' | 'reconnecting' | 'ended';
-
-export type SessionEnd =
-  | { kind: 'closed'; message: string }
-  | { kind: 'taken-over' }
-  | { kind: 'resume-failed'; message: string };
-
-/** What the server said about the SSH server's host key, short of asking. */
-export type HostKeyNews =
-  | { kind: 'mismatch'; detail: HostKeyMismatch }
-  | { kind: 'rejected'; detail: HostKeyRejected }
-  | { kind: 'alert'; detail: HostKeyInfo };
-
-export interface LinkEvents {
-  phase(phase: LinkPhase): void;
-  /** The server wants credentials; `reauth` after the user asked to log in again. */
-  credentialsWanted(why: 'request' | 'reauth'): void;
-  loginFailed(message: string): void;
-  loggedIn(): void;
-  permissions(permissions: Permissions): void;
-  /** Shell output, every byte once and in order; call `rendered` from the terminal's write callback. */
-  output(bytes: Uint8Array, rendered: () => void): void;
-  execOutput(text: string): void;
-  prompt(prompt: PromptMessage): void;
-  /** An unknown host key: the user's answer goes back with `answerHostKey`. */
-  hostKeyVerify(request: HostKeyVerifyRequest): void;
-  /** A refused host key (mismatch, rejected), or an unknown one let through (alert). */
-  hostKeyNews(news: HostKeyNews): void;
-  updateUi(update: UpdateUiMessage): void;
-  sshError(message: string): void;
-  resumed(): void;
-  ended(end: SessionEnd): void;
-  /** Worth telling the user, but the session goes on. */
-  notice(message: string): void;
-}
-
-export interface LinkOptions {
-  url: string;
-  path: string;
-  terminalSize(): ResizePayload;
-}
-
-const ACK_INTERVAL_MS = 50;
-const ACK_STEP_BYTES = 64 * 1024;
-/** Input already sent that is kept for a resume; only what was in flight when a socket died is ever re-sent. */
-const RESEND_WINDOW_BYTES = 1024 * 1024;
-const CONNECT_TIMEOUT_MS = 8_000;
+export type { HostKeyNews, LinkEvents, LinkOptions, LinkPhase, SessionEnd } from './link-events.js';
 
 export class SessionLink {
-  private socket: LinkSocket | undefined;
+  private socket: GatewaySocket | undefined;
   private phase: LinkPhase = 'idle';
   /** The socket has been asked for credentials and carries no session: it takes an `authenticate`. */
   private socketAwaitsAuth = false;
   private pendingLogin: AuthenticatePayload | undefined;
   /** The resume credentials: memory only, a reload must not resume someone's shell. */
   private info: SessionInfo | undefined;
-  private readonly output = new OutputOffsets();
-  private readonly input = new InputJournal(RESEND_WINDOW_BYTES);
-  private readonly acks = new AckThrottle(
-    ACK_INTERVAL_MS,
-    ACK_STEP_BYTES,
-    () => this.output.streamPosition,
-    (offset) => this.sendAck(offset),
-  );
+  private readonly traffic = new TerminalTraffic({
+    canSend: () => this.phase === 'live' && this.socket?.connected === true,
+    ack: (offset) => this.socket?.emit('session:ack', { offset }),
+    input: (piece) => this.socket?.emit('data', piece),
+    terminal: (size) => this.socket?.emit('terminal', size),
+    resize: (size) => this.socket?.emit('resize', size),
+  });
   private readonly backoff = new ReconnectBackoff(RESUME_BACKOFF);
-  /** Bumped per login, so write callbacks for an earlier session's output count for nothing. */
-  private sessionNumber = 0;
-  private sentSize: ResizePayload | undefined;
-  /** The server asked us to hold input (its remote program is not reading): it waits in the journal. */
-  private inputPaused = false;
   private lastSshError: string | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private resumeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -135,8 +68,7 @@ export class SessionLink {
   /** Keystrokes and pastes: sent now, or queued until the session is back. */
   type(text: string): void {
     if (this.phase !== 'live' && this.phase !== 'reconnecting') return;
-    this.input.type(text);
-    this.flushInput();
+    this.traffic.type(text);
   }
 
   resize(): void {
@@ -174,17 +106,10 @@ export class SessionLink {
 
   private open(purpose: 'login' | 'resume'): void {
     this.discardSocket();
-    const socket: LinkSocket = io(this.options.url, {
-      path: this.options.path,
-      transports: ['websocket'],
-      // Reconnecting is this class's job: a new socket, a resume as its first event.
-      reconnection: false,
-      forceNew: true,
-      timeout: CONNECT_TIMEOUT_MS,
-    });
+    const socket = openGatewaySocket(this.options, this.events);
     this.socket = socket;
     // A pause belongs to the socket that asked for it; a new one says again if it must.
-    this.inputPaused = false;
+    this.traffic.newSocket();
     if (purpose === 'login') this.setPhase('connecting');
     socket.on('connect', () => {
       if (purpose === 'resume') this.sendResume();
@@ -192,15 +117,8 @@ export class SessionLink {
     socket.on('connect_error', (error) => this.connectFailed(error.message));
     socket.on('disconnect', (reason) => this.socketLost(reason));
     socket.on('authentication', (message) => this.authentication(message));
-    socket.on('permissions', (permissions) => this.events.permissions(permissions));
     socket.on('getTerminal', () => this.sendSize());
     socket.on('data', (chunk) => this.data(chunk));
-    socket.on('prompt', (prompt) => this.events.prompt(prompt));
-    socket.on('hostkey:verify', (request) => this.events.hostKeyVerify(request));
-    socket.on('hostkey:mismatch', (detail) => this.events.hostKeyNews({ kind: 'mismatch', detail }));
-    socket.on('hostkey:rejected', (detail) => this.events.hostKeyNews({ kind: 'rejected', detail }));
-    socket.on('hostkey:alert', (detail) => this.events.hostKeyNews({ kind: 'alert', detail }));
-    socket.on('updateUI', (update) => this.events.updateUi(update));
     socket.on('ssherror', (message) => {
       this.lastSshError = message;
       this.events.sshError(message);
@@ -209,13 +127,8 @@ export class SessionLink {
       this.info = info;
     });
     socket.on('session:resumed', ({ offset, inputOffset }) => this.resumed(offset, inputOffset));
-    socket.on('session:input-paused', () => {
-      this.inputPaused = true;
-    });
-    socket.on('session:input-resumed', () => {
-      this.inputPaused = false;
-      this.flushInput();
-    });
+    socket.on('session:input-paused', () => this.traffic.pauseInput());
+    socket.on('session:input-resumed', () => this.traffic.resumeInput());
     socket.on('session:resume-failed', ({ reason, message }) => {
       if (this.phase !== 'reconnecting') return;
       clearTimeout(this.resumeTimer);
@@ -311,55 +224,28 @@ export class SessionLink {
   }
 
   private loggedIn(): void {
-    this.sessionNumber++;
-    this.output.restart();
-    this.input.restart();
-    this.acks.restart();
+    this.traffic.restart();
     this.backoff.reset();
     this.socketAwaitsAuth = false;
     this.pendingLogin = undefined;
     this.info = undefined;
-    this.sentSize = undefined;
     this.setPhase('live');
     this.events.loggedIn();
   }
 
   private data(chunk: BinaryFrame | string): void {
     if (typeof chunk === 'string') return this.events.execOutput(chunk);
-    const fresh = this.output.accept(new Uint8Array(chunk));
-    if (!fresh) return;
-    const sessionNumber = this.sessionNumber;
-    const end = this.output.received;
-    this.events.output(fresh, () => {
-      if (sessionNumber === this.sessionNumber) this.acks.renderedUpTo(end);
-    });
-  }
-
-  private sendAck(offset: number): boolean {
-    if (this.phase !== 'live' || !this.socket?.connected) return false;
-    this.socket.emit('session:ack', { offset });
-    return true;
+    this.traffic.received(chunk, (bytes, rendered) => this.events.output(bytes, rendered));
   }
 
   private sendSize(): void {
-    const size = this.options.terminalSize();
-    if (!this.socket) return;
-    // The first size answers getTerminal; later ones are resizes.
-    if (this.sentSize === undefined) this.socket.emit('terminal', size);
-    else if (size.cols !== this.sentSize.cols || size.rows !== this.sentSize.rows) this.socket.emit('resize', size);
-    else return;
-    this.sentSize = size;
-  }
-
-  private flushInput(): void {
-    if (this.phase !== 'live' || this.inputPaused || !this.socket?.connected) return;
-    for (const piece of this.input.takeUnsent(INPUT_PIECE_BYTES)) this.socket.emit('data', piece);
+    if (this.socket) this.traffic.sendSize(this.options.terminalSize());
   }
 
   /** The socket is gone but the session is not: get it back through whichever gateway answers. */
   private reconnect(): void {
     this.stopTimers();
-    this.acks.stop();
+    this.traffic.stopAcks();
     this.discardSocket();
     if (!this.info) return this.end({ kind: 'closed', message: this.lastSshError ?? 'Connection lost' });
     this.setPhase('reconnecting');
@@ -375,8 +261,8 @@ export class SessionLink {
     socket.emit('session:resume', {
       sessionId: info.sessionId,
       resumeToken: info.resumeToken,
-      offset: this.output.received,
-      inputOffset: this.input.sent,
+      offset: this.traffic.outputOffset,
+      inputOffset: this.traffic.inputOffset,
     });
     this.resumeTimer = setTimeout(() => this.reconnect(), PAGE_RESUME_PATIENCE_MS);
   }
@@ -385,21 +271,19 @@ export class SessionLink {
     if (this.phase !== 'reconnecting') return;
     clearTimeout(this.resumeTimer);
     this.backoff.reset();
-    const lostOutput = this.output.resumedAt(offset);
-    const lostInput = this.input.rewindTo(inputOffset);
-    this.acks.resumedAt(offset);
+    const { lostOutput, lostInput } = this.traffic.resumedAt(offset, inputOffset);
     this.setPhase('live');
     this.events.resumed();
     if (lostOutput > 0) this.events.notice(`${lostOutput} bytes of output were lost while reconnecting`);
     if (lostInput > 0) this.events.notice(`${lostInput} bytes of typed input were lost while reconnecting`);
     // The window may have changed size meanwhile, and input may be waiting.
     this.sendSize();
-    this.flushInput();
+    this.traffic.flushInput();
   }
 
   private end(end: SessionEnd): void {
     this.stopTimers();
-    this.acks.stop();
+    this.traffic.stopAcks();
     this.info = undefined;
     this.setPhase('ended');
     this.events.ended(end);

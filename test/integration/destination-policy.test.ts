@@ -55,10 +55,10 @@ describe('subnet allow-list, judged on the resolved address', () => {
   ] as const;
 
   it.each(spellings)('refuses %s (%s) before connecting', async (_what, host) => {
-    const before = target.connections();
+    const before = target.connectionsAccepted();
     const outcome = await attempt(narrow, host, target.port);
     expect(outcome).toEqual({ success: false, message: `Connection to host ${host} is not permitted` });
-    expect(target.connections()).toBe(before);
+    expect(target.connectionsAccepted()).toBe(before);
   });
 
   it('lets an allowed address through to the network (nothing listens there, so it is refused by the OS)', async () => {
@@ -85,9 +85,9 @@ describe('host lock and allowed ports', () => {
   });
 
   it('refuses a port outside the list before connecting', async () => {
-    const before = target.connections();
+    const before = target.connectionsAccepted();
     expect(await attempt(locked, sshd.host, target.port)).toEqual({ success: false, message: `Connection to port ${target.port} is not permitted` });
-    expect(target.connections()).toBe(before);
+    expect(target.connectionsAccepted()).toBe(before);
   });
 
   it('offers only the locked host on the page, and refuses other hosts on the HTTP routes', async () => {
