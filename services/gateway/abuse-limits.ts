@@ -15,7 +15,7 @@
  * per-socket limits are local to a socket (event-rate-limit.ts, read-budget.ts).
  */
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis/connection.js';
 import type { KeyLayout } from '../../shared/bus/keys.js';
 import type { Config } from '../../shared/config/schema.js';
 import { MemoryAttemptSlots, RedisAttemptSlots, type AttemptSlots, type SlotPolicy } from '../../shared/limits/attempt-slots.js';
@@ -24,7 +24,7 @@ import { clientKey } from '../../shared/net/addresses.js';
 export type LimitSettings = Pick<Config, 'limits'> & { ssh: Pick<Config['ssh'], 'loginTimeoutMs'>; cluster: Pick<Config['cluster'], 'placementTimeoutMs'> };
 
 /** Where the counters live: one Redis for the cluster, or this process. */
-export type LimiterStore = { redis: Redis; keys: KeyLayout } | 'memory';
+export type LimiterStore = { redis: RedisClient; keys: KeyLayout } | 'memory';
 
 export class AbuseLimits {
   private readonly loginsPerIp: RateLimiterAbstract;

@@ -1,16 +1,16 @@
-/** `npm run gateway`: the gateway role of a cluster (needs REDIS_URL). */
-import { createAdapter } from '@socket.io/redis-adapter';
+/** `npm run gateway`: the gateway role of a cluster (needs Redis: REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES). */
 import { Registry } from 'prom-client';
 import { keyLayout } from '../../shared/bus/keys.js';
 import type { ToWorker } from '../../shared/bus/messages.js';
-import { connectRedis } from '../../shared/bus/redis-connection.js';
+import { connectRedis } from '../../shared/redis/connection.js';
+import { describeTopology } from '../../shared/redis/topology.js';
 import { RedisBus } from '../../shared/bus/redis-bus.js';
 import { CredentialHandoff } from '../../shared/credential-handoff/credential-handoff.js';
 import { RedisHandoffStorage } from '../../shared/credential-handoff/redis-handoff-storage.js';
 import { BullmqPlacementQueue } from '../../shared/placement/bullmq-placement.js';
 import { createHealthServer } from '../../shared/process/health-endpoints.js';
 import { bindHealthPort, bindMainPort } from '../../shared/process/ports.js';
-import { onShutdownSignal, requireRedisUrl, secretKeys, startProcess } from '../../shared/process/startup.js';
+import { onShutdownSignal, requireRedis, secretKeys, startProcess } from '../../shared/process/startup.js';
 import { BusMetrics } from '../../shared/metrics/bus-metrics.js';
 import { RedisSessionStore } from '../../shared/session-store/redis-session-store.js';
 import { AbuseLimits } from './abuse-limits.js';
@@ -18,18 +18,19 @@ import { Gateway } from './gateway.js';
 import { loadClientPage } from './http/client-page.js';
 import { createHttpServer } from './http/http-server.js';
 import { GatewayMetrics } from './metrics.js';
+import { socketIoAdapter } from './socket-io-adapter.js';
 
 const { config, instanceId, log } = startProcess('gateway');
-const redisUrl = requireRedisUrl(config, 'gateway');
+const topology = requireRedis(config, 'gateway');
 const keys = keyLayout(config.cluster.keyPrefix);
 // The bus's hot path gets a connection of its own with auto-pipelining;
 // ioredis copies every defined Lua script into each pipeline, so the session
 // store's scripts and BullMQ's live on another.
-const commands = connectRedis(redisUrl, `gateway:${instanceId}`, { enableAutoPipelining: true });
-const reader = connectRedis(redisUrl, `gateway:${instanceId}:inbox`);
-const state = connectRedis(redisUrl, `gateway:${instanceId}:state`);
-const adapterPub = connectRedis(redisUrl, `gateway:${instanceId}:adapter-pub`);
-const adapterSub = connectRedis(redisUrl, `gateway:${instanceId}:adapter-sub`);
+const commands = connectRedis(topology, `gateway:${instanceId}`, { autoPipelining: true });
+const reader = connectRedis(topology, `gateway:${instanceId}:inbox`);
+const state = connectRedis(topology, `gateway:${instanceId}:state`);
+const adapterPub = connectRedis(topology, `gateway:${instanceId}:adapter-pub`);
+const adapterSub = connectRedis(topology, `gateway:${instanceId}:adapter-sub`, { shardedSubscriber: true });
 const registry = new Registry();
 const busMetrics = new BusMetrics(registry);
 const clients = [commands, reader, state, adapterPub, adapterSub];
@@ -78,7 +79,7 @@ const gateway: Gateway = new Gateway(
     metrics,
   },
   httpServer,
-  { origins: config.http.origins, adapter: createAdapter(adapterPub, adapterSub, { key: `${keys.prefix}:socket.io` }) },
+  { origins: config.http.origins, adapter: socketIoAdapter(topology, adapterPub, adapterSub, keys) },
 );
 const healthServer = createHealthServer(probe, { registry, token: config.metrics.token });
 // The ports first: a gateway that cannot listen announces no inbox.
@@ -87,7 +88,7 @@ const healthPort = await bindHealthPort(healthServer, config.metrics.port, log);
 await bus.open();
 gateway.start();
 started = true;
-log.info({ event: 'listening', ip: config.listen.ip, port: config.listen.port, healthPort, inbox: bus.address }, 'gateway listening');
+log.info({ event: 'listening', ip: config.listen.ip, port: config.listen.port, healthPort, inbox: bus.address, redis: describeTopology(topology) }, 'gateway listening');
 
 onShutdownSignal(log, 10_000, async () => {
   shuttingDown = true;

@@ -1,11 +1,12 @@
-/** `npm run worker`: the ssh-worker role of a cluster (needs REDIS_URL). */
+/** `npm run worker`: the ssh-worker role of a cluster (needs Redis: REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES). */
 import { Registry } from 'prom-client';
 import { keyLayout } from '../../shared/bus/keys.js';
 import type { ToGateway } from '../../shared/bus/messages.js';
-import { connectRedis } from '../../shared/bus/redis-connection.js';
+import { connectRedis } from '../../shared/redis/connection.js';
+import { describeTopology } from '../../shared/redis/topology.js';
 import { RedisBus } from '../../shared/bus/redis-bus.js';
 import { BullmqPlacementConsumer } from '../../shared/placement/bullmq-placement.js';
-import { onShutdownSignal, requireRedisUrl, secretKeys, startProcess } from '../../shared/process/startup.js';
+import { onShutdownSignal, requireRedis, secretKeys, startProcess } from '../../shared/process/startup.js';
 import { RedisHostKeyStore } from '../../shared/host-key-store/redis-host-key-store.js';
 import { BusMetrics } from '../../shared/metrics/bus-metrics.js';
 import { createHealthServer } from '../../shared/process/health-endpoints.js';
@@ -18,14 +19,14 @@ import { WorkerMetrics } from './metrics.js';
 import { SshWorker } from './worker.js';
 
 const { config, instanceId, log } = startProcess('ssh-worker');
-const redisUrl = requireRedisUrl(config, 'ssh-worker');
+const topology = requireRedis(config, 'ssh-worker');
 const keys = keyLayout(config.cluster.keyPrefix);
 // As in the gateway: the bus's auto-pipelined connection carries no Lua
 // scripts (ioredis copies them into every pipeline).
-const commands = connectRedis(redisUrl, `worker:${instanceId}`, { enableAutoPipelining: true });
-const reader = connectRedis(redisUrl, `worker:${instanceId}:inbox`);
-const state = connectRedis(redisUrl, `worker:${instanceId}:state`);
-const placementConnection = connectRedis(redisUrl, `worker:${instanceId}:placement`);
+const commands = connectRedis(topology, `worker:${instanceId}`, { autoPipelining: true });
+const reader = connectRedis(topology, `worker:${instanceId}:inbox`);
+const state = connectRedis(topology, `worker:${instanceId}:state`);
+const placementConnection = connectRedis(topology, `worker:${instanceId}:placement`);
 const registry = new Registry();
 const busMetrics = new BusMetrics(registry);
 const clients = [commands, reader, state, placementConnection];
@@ -81,7 +82,7 @@ await bus.open();
 await seedHostKeys(hostKeys, config.ssh.hostKeyVerification, log);
 worker.start();
 started = true;
-log.info({ event: 'ready', inbox: bus.address, maxSessions: config.cluster.workerMaxSessions, healthPort }, 'worker ready');
+log.info({ event: 'ready', inbox: bus.address, maxSessions: config.cluster.workerMaxSessions, healthPort, redis: describeTopology(topology) }, 'worker ready');
 
 // SIGTERM drains: the sessions this worker holds keep running until they end
 // or the drain timeout passes (set terminationGracePeriodSeconds above it).

@@ -9,7 +9,7 @@
  *   itself. If Redis comes back empty, the next renewal recreates it.
  */
 import { EventEmitter } from 'node:events';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.js';
 import type { Bus, Envelope } from './bus.js';
 import { decodeEnvelope, encodeEnvelope } from './codec.js';
 import type { KeyLayout } from './keys.js';
@@ -21,9 +21,9 @@ export interface RedisBusOptions {
   address: InboxAddress;
   keys: KeyLayout;
   /** For XADD, XTRIM and renewals. */
-  commands: Redis;
+  commands: RedisClient;
   /** Dedicated to the blocking XREAD. */
-  reader: Redis;
+  reader: RedisClient;
   inboxTtlMs: number;
   /** Entries fetched per XREAD. */
   batchSize?: number;

@@ -5,6 +5,7 @@
  * key) and what is wrong with it.
  */
 import { readFileSync } from 'node:fs';
+import { usesRedis } from './redis-settings.js';
 import { configSchema, type Config } from './schema.js';
 
 type Kind = 'string' | 'int' | 'bool' | 'list' | 'int-list';
@@ -74,6 +75,13 @@ export const ENVIRONMENT_VARIABLES = {
   FLEET_FLOW_LOW_WATER_BYTES: { path: 'flow.lowWaterBytes', kind: 'int' },
   FLEET_INPUT_WINDOW_BYTES: { path: 'flow.inputWindowBytes', kind: 'int' },
   REDIS_URL: { path: 'cluster.redisUrl', kind: 'string' },
+  REDIS_SENTINELS: { path: 'cluster.redisSentinels', kind: 'list' },
+  REDIS_SENTINEL_NAME: { path: 'cluster.redisSentinelName', kind: 'string' },
+  REDIS_CLUSTER_NODES: { path: 'cluster.redisClusterNodes', kind: 'list' },
+  REDIS_USERNAME: { path: 'cluster.redisUsername', kind: 'string' },
+  REDIS_PASSWORD: { path: 'cluster.redisPassword', kind: 'string' },
+  REDIS_SENTINEL_PASSWORD: { path: 'cluster.redisSentinelPassword', kind: 'string' },
+  REDIS_TLS: { path: 'cluster.redisTls', kind: 'bool' },
   FLEET_REDIS_KEY_PREFIX: { path: 'cluster.keyPrefix', kind: 'string' },
   FLEET_WORKER_MAX_SESSIONS: { path: 'cluster.workerMaxSessions', kind: 'int' },
   FLEET_WORKER_SETUP_CONCURRENCY: { path: 'cluster.workerSetupConcurrency', kind: 'int' },
@@ -123,13 +131,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const path = issue.path.join('.');
-      const setting = sourceByPath.get(path) ?? `${path} (config file or default)`;
+      // An item of a list names the list's variable: `REDIS_CLUSTER_NODES: must be host:port`.
+      const listPath = issue.path.filter((part) => typeof part !== 'number').join('.');
+      const setting = sourceByPath.get(path) ?? sourceByPath.get(listPath) ?? `${path} (config file or default)`;
       return `${setting}: ${issue.message}`;
     });
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
-  if (result.data.cluster.redisUrl && !result.data.session.secret) {
-    throw new ConfigError('WEBSSH2_SESSION_SECRET: required when REDIS_URL is set (the same value on every process of the cluster)');
+  if (usesRedis(result.data.cluster) && !result.data.session.secret) {
+    throw new ConfigError('WEBSSH2_SESSION_SECRET: required when Redis is configured (the same value on every process of the cluster)');
   }
   return deepFreeze(result.data);
 }

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { parseCidr } from './cidr.js';
+import { redisTopologyProblems } from './redis-settings.js';
 
 const port = z.number().int().min(1).max(65_535);
 const positiveMs = z.number().int().min(1);
@@ -14,6 +15,9 @@ const msOrOff = z.number().int().min(0);
 const count = z.number().int().min(1);
 const bytes = z.number().int().min(1);
 const httpHeaderName = z.string().regex(/^[A-Za-z0-9-]{1,64}$/).transform((name) => name.toLowerCase());
+
+/** `host:port`, an IPv6 address in brackets: `[fd00::1]:26379`. */
+const hostPort = z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):\d{1,5}$/, 'must be host:port');
 
 const cidrList = z.array(z.string()).superRefine((list, ctx) => {
   for (const entry of list) {
@@ -186,8 +190,22 @@ export const configSchema = z
       .prefault({}),
     cluster: z
       .object({
-        /** Unset: all-in-one mode (gateway and worker in one process, in-memory bus). */
+        /**
+         * How the cluster reaches Redis: one of `redisUrl`, `redisSentinels`
+         * (with `redisSentinelName`) or `redisClusterNodes` (redis/topology.ts).
+         * None: all-in-one mode (gateway and worker in one process, in-memory bus).
+         */
         redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+        redisSentinels: z.array(hostPort).min(1).optional(),
+        redisSentinelName: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/).optional(),
+        redisClusterNodes: z.array(hostPort).min(1).optional(),
+        /** AUTH/ACL for Sentinel and Cluster mode (REDIS_URL carries its own). */
+        redisUsername: z.string().min(1).optional(),
+        redisPassword: z.string().min(1).optional(),
+        /** The sentinels' own AUTH, when they require one. */
+        redisSentinelPassword: z.string().min(1).optional(),
+        /** TLS to Redis (and to the sentinels) in Sentinel and Cluster mode; REDIS_URL says it with rediss://. */
+        redisTls: z.boolean().default(false),
         keyPrefix: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('wsf'),
         workerMaxSessions: z.number().int().min(1).default(500),
         /** How many SSH logins one worker runs at once. */
@@ -226,6 +244,7 @@ export const configSchema = z
     if (config.session.replayBytes < config.flow.highWaterBytes) {
       ctx.addIssue({ code: 'custom', path: ['session', 'replayBytes'], message: 'must be at least flow.highWaterBytes, or a resume could find its bytes gone' });
     }
+    for (const problem of redisTopologyProblems(config.cluster)) ctx.addIssue({ code: 'custom', path: ['cluster', problem.setting], message: problem.message });
     if (config.cluster.heartbeatIntervalMs * 2 > config.cluster.leaseTtlMs) {
       ctx.addIssue({ code: 'custom', path: ['cluster', 'heartbeatIntervalMs'], message: 'must be at most half of cluster.leaseTtlMs' });
     }

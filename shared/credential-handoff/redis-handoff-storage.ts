@@ -4,7 +4,7 @@
  * cluster. Both keys share a Redis Cluster slot through the `{handoffs}` tag.
  */
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.js';
 import type { KeyLayout } from '../bus/keys.js';
 import type { HandoffStorage } from './credential-handoff.js';
 
@@ -14,17 +14,17 @@ interface HandoffScripts {
 }
 
 export class RedisHandoffStorage implements HandoffStorage {
-  private readonly redis: Redis & HandoffScripts;
+  private readonly redis: RedisClient & HandoffScripts;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly keys: KeyLayout,
     private readonly maxPending: number,
   ) {
     for (const [name, file] of [['depositHandoff', 'deposit-handoff-2.lua'], ['takeHandoff', 'take-handoff-2.lua']] as const) {
       if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 2, lua: readFileSync(new URL(`./scripts/${file}`, import.meta.url), 'utf8') });
     }
-    this.redis = redis as Redis & HandoffScripts;
+    this.redis = redis as RedisClient & HandoffScripts;
   }
 
   async put(key: string, sealed: string, ttlMs: number): Promise<boolean> {

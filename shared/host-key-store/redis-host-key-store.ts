@@ -7,7 +7,7 @@
  * learns which, and users accepting keys cannot grow the store without end.
  */
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.js';
 import type { KeyLayout } from '../bus/keys.js';
 import { HOST_KEY_TYPES, type HostKey } from './host-key.js';
 import { trustKeyOf, type HostKeyStore, type KnownHost } from './host-key-store.js';
@@ -20,17 +20,17 @@ interface TrustScript {
 }
 
 export class RedisHostKeyStore implements HostKeyStore {
-  private readonly redis: Redis & TrustScript;
+  private readonly redis: RedisClient & TrustScript;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly keys: KeyLayout,
     private readonly maxEntries: number,
   ) {
     if (!('trustIfUnknown' in redis)) {
       redis.defineCommand('trustIfUnknown', { numberOfKeys: 1, lua: readFileSync(new URL('./scripts/trust-if-unknown-1.lua', import.meta.url), 'utf8') });
     }
-    this.redis = redis as Redis & TrustScript;
+    this.redis = redis as RedisClient & TrustScript;
   }
 
   async trustedKeys(host: string, port: number): Promise<HostKey[]> {

@@ -9,7 +9,7 @@
  * Redis in a cluster (a Lua script per step), a Map in the all-in-one process.
  */
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.js';
 
 export interface SlotPolicy {
   limit: number;
@@ -37,17 +37,17 @@ interface SlotScripts {
   releaseSlot(failuresKey: string, slotsKey: string, id: string, failed: '1' | '0', windowMs: number): Promise<number>;
 }
 
-function withScripts(redis: Redis): Redis & SlotScripts {
+function withScripts(redis: RedisClient): RedisClient & SlotScripts {
   for (const [name, file] of [['takeSlot', 'take-slot-2.lua'], ['releaseSlot', 'release-slot-2.lua']] as const) {
     if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 2, lua: readFileSync(new URL(`./scripts/${file}`, import.meta.url), 'utf8') });
   }
-  return redis as Redis & SlotScripts;
+  return redis as RedisClient & SlotScripts;
 }
 
 export class RedisAttemptSlots implements AttemptSlots {
-  private readonly redis: Redis & SlotScripts;
+  private readonly redis: RedisClient & SlotScripts;
 
-  constructor(redis: Redis, private readonly keys: SlotKeys, private readonly policy: SlotPolicy) {
+  constructor(redis: RedisClient, private readonly keys: SlotKeys, private readonly policy: SlotPolicy) {
     this.redis = withScripts(redis);
   }
 

@@ -18,6 +18,8 @@ const SECRET_FIELDS = [
   'credentials',
   'sealedCredentials',
   'redisUrl',
+  'redisPassword',
+  'redisSentinelPassword',
 ];
 
 export const REDACTED_PATHS = SECRET_FIELDS.flatMap((field) => [field, `*.${field}`]);

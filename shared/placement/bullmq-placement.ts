@@ -4,7 +4,7 @@
  * is the user's answer, not a transient fault.
  */
 import { DelayedError, Queue, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.js';
 import type { KeyLayout } from '../bus/keys.js';
 import { PLACEMENT_QUEUE_NAME } from '../bus/keys.js';
 import type { PlacementConsumer, PlacementQueue, SetupHandler } from './placement.js';
@@ -13,7 +13,7 @@ import { sessionJobSchema, type SessionJob } from './session-job.js';
 export class BullmqPlacementQueue implements PlacementQueue {
   private readonly queue: Queue<SessionJob>;
 
-  constructor(connection: Redis, keys: KeyLayout) {
+  constructor(connection: RedisClient, keys: KeyLayout) {
     this.queue = new Queue<SessionJob>(PLACEMENT_QUEUE_NAME, { connection, prefix: keys.bullPrefix() });
   }
 
@@ -37,7 +37,7 @@ export class BullmqPlacementQueue implements PlacementQueue {
 const DECLINE_BACKOFF_MS = 50;
 
 export interface BullmqPlacementConsumerOptions {
-  connection: Redis;
+  connection: RedisClient;
   keys: KeyLayout;
   /** Upper bound on logins run at once, whatever the free capacity. */
   setupConcurrency: number;

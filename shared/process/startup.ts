@@ -11,6 +11,7 @@ import { OwnershipProofs } from '../crypto/ownership-proof.js';
 import { ResumeTokenHasher } from '../crypto/resume-token.js';
 import { deriveKey, SealedBox } from '../crypto/sealed-box.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import { redisTopology, type RedisTopology } from '../redis/topology.js';
 
 /** sysexits' EX_CONFIG: the process cannot run as configured (a bad setting, a taken port). */
 export const EX_CONFIG = 78;
@@ -36,9 +37,13 @@ export function startProcess(role: string): ProcessBasics {
   return { config, instanceId, log };
 }
 
-export function requireRedisUrl(config: Readonly<Config>, role: string): string {
-  if (config.cluster.redisUrl) return config.cluster.redisUrl;
-  process.stderr.write(`webssh-fleet ${role}: REDIS_URL: required for this role (npm start runs the all-in-one mode without Redis)\n`);
+/** How this role reaches Redis, or exit naming the variables when none is set. */
+export function requireRedis(config: Readonly<Config>, role: string): RedisTopology {
+  const topology = redisTopology(config.cluster);
+  if (topology) return topology;
+  process.stderr.write(
+    `webssh-fleet ${role}: REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES: one is required for this role (npm start runs the all-in-one mode without Redis)\n`,
+  );
   process.exit(EX_CONFIG);
 }
 

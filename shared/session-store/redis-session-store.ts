@@ -4,7 +4,8 @@
  * so two releases with different script bodies can share one Redis.
  */
 import { readFileSync } from 'node:fs';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import { isCluster, type RedisClient } from '../redis/connection.js';
 import type { KeyLayout } from '../bus/keys.js';
 import type { InboxAddress } from '../bus/messages.js';
 import {
@@ -20,7 +21,7 @@ import {
 } from './session-store.js';
 
 interface SessionScripts {
-  claimSession(sessionKey: string, fenceKey: string, owner: string, ownerProof: string, ttlMs: number): Promise<number>;
+  claimSession(sessionKey: string, owner: string, ownerProof: string, ttlMs: number): Promise<number>;
   renewLease(sessionKey: string, owner: string, fence: number, ttlMs: number): Promise<number>;
   releaseSession(sessionKey: string, endedKey: string, owner: string, fence: number, reason: string, noteTtlMs: number): Promise<number>;
   rotateResumeToken(sessionKey: string, expected: string, next: string, gateway: string): Promise<number>;
@@ -32,7 +33,7 @@ interface SessionScripts {
 type Pipelined<Scripts> = { [Name in keyof Scripts]: Scripts[Name] extends (...args: infer A) => unknown ? (...args: A) => ChainableCommander : never };
 
 const SCRIPTS = [
-  ['claimSession', 'claim-session-2.lua', 2],
+  ['claimSession', 'claim-session-1.lua', 1],
   ['renewLease', 'renew-lease-1.lua', 1],
   ['releaseSession', 'release-session-2.lua', 2],
   ['rotateResumeToken', 'rotate-resume-token-1.lua', 1],
@@ -40,14 +41,14 @@ const SCRIPTS = [
   ['reinstateSession', 'reinstate-session-1.lua', 1],
 ] as const;
 
-function withScripts(redis: Redis): Redis & SessionScripts {
+function withScripts(redis: RedisClient): RedisClient & SessionScripts {
   for (const [name, file, numberOfKeys] of SCRIPTS) {
     if (!(name in redis)) {
       const lua = readFileSync(new URL(`./scripts/${file}`, import.meta.url), 'utf8');
       redis.defineCommand(name, { numberOfKeys, lua });
     }
   }
-  return redis as Redis & SessionScripts;
+  return redis as RedisClient & SessionScripts;
 }
 
 function recordFields(session: NewSession): Record<string, string> {
@@ -63,10 +64,10 @@ function recordFields(session: NewSession): Record<string, string> {
 const RENEW_CODES: Record<number, RenewStatus> = { 1: 'renewed', 0: 'gone', [-1]: 'lost' };
 
 export class RedisSessionStore implements SessionStore {
-  private readonly redis: Redis & SessionScripts;
+  private readonly redis: RedisClient & SessionScripts;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly keys: KeyLayout,
     private readonly endedNoteTtlMs = ENDED_NOTE_TTL_MS,
   ) {
@@ -88,13 +89,25 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async claim(sid: string, owner: ProvenOwner, ttlMs: number): Promise<ClaimResult> {
-    const result = await this.redis.claimSession(this.keys.session(sid), this.keys.fenceCounter(), owner.inbox, owner.proof, ttlMs);
+    const result = await this.redis.claimSession(this.keys.session(sid), owner.inbox, owner.proof, ttlMs);
     if (result > 0) return { status: 'claimed', fence: result };
     return result === 0 ? { status: 'gone' } : { status: 'taken' };
   }
 
   async renew(owner: InboxAddress, leases: readonly Lease[], ttlMs: number): Promise<RenewStatus[]> {
     if (leases.length === 0) return [];
+    const codes = isCluster(this.redis)
+      ? // A Cluster pipeline must stay on one node: the scripts go out one by one, concurrently.
+        await Promise.all(leases.map((lease) => this.redis.renewLease(this.keys.session(lease.sid), owner, lease.fence, ttlMs)))
+      : await this.renewPipelined(owner, leases, ttlMs);
+    return codes.map((code) => RENEW_CODES[code] ?? 'lost');
+  }
+
+  async release(owner: InboxAddress, lease: Lease, reason: string): Promise<void> {
+    await this.redis.releaseSession(this.keys.session(lease.sid), this.keys.endedSession(lease.sid), owner, lease.fence, reason, this.endedNoteTtlMs);
+  }
+
+  private async renewPipelined(owner: InboxAddress, leases: readonly Lease[], ttlMs: number): Promise<number[]> {
     const pipeline = this.redis.pipeline();
     for (const lease of leases) {
       (pipeline as unknown as Pipelined<SessionScripts>).renewLease(this.keys.session(lease.sid), owner, lease.fence, ttlMs);
@@ -102,12 +115,8 @@ export class RedisSessionStore implements SessionStore {
     const replies = (await pipeline.exec()) ?? [];
     return replies.map(([error, code]) => {
       if (error) throw error;
-      return RENEW_CODES[code as number] ?? 'lost';
+      return code as number;
     });
-  }
-
-  async release(owner: InboxAddress, lease: Lease, reason: string): Promise<void> {
-    await this.redis.releaseSession(this.keys.session(lease.sid), this.keys.endedSession(lease.sid), owner, lease.fence, reason, this.endedNoteTtlMs);
   }
 
   async lookup(sid: string): Promise<SessionLookup> {

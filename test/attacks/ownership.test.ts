@@ -18,6 +18,7 @@ import { heapSnapshots } from '../harness/heap-snapshot.js';
 import { ProtocolClient } from '../harness/protocol-client.js';
 import { startScriptedSshServer, type ScriptedServerHandle } from '../harness/scripted-ssh-server.js';
 import { startSshd, type SshdHandle } from '../harness/sshd.js';
+import { keyLayout } from '../../shared/bus/keys.js';
 
 let sshd: SshdHandle;
 let fleet: Fleet;
@@ -107,7 +108,7 @@ describe('taking a session through Redis without the cluster secret', () => {
   it('sends nothing to an owner the session record names without its proof, nor opens it with a copied token hash', async () => {
     const { client: victim, info } = await shell();
     const { info: attackersOwn } = await shell(); // a session of the attacker's, whose token it knows
-    const record = `${fleet.prefix}:session:${info.sessionId}`;
+    const record = keyLayout(fleet.prefix).session(info.sessionId);
     const genuine = await redis.hgetall(record);
     victim.socket.io.engine.close();
     await victim.waitForEvent('disconnect');
@@ -119,7 +120,7 @@ describe('taking a session through Redis without the cluster secret', () => {
     resume(info.resumeToken);
     expect(await resumer.waitForEvent('session:resume-failed')).toMatchObject({ reason: 'forbidden', message: 'The session record failed its integrity check' });
 
-    await redis.hset(record, 'owner', genuine.owner!, 'tokenHash', (await redis.hget(`${fleet.prefix}:session:${attackersOwn.sessionId}`, 'tokenHash'))!);
+    await redis.hset(record, 'owner', genuine.owner!, 'tokenHash', (await redis.hget(keyLayout(fleet.prefix).session(attackersOwn.sessionId), 'tokenHash'))!);
     resume(attackersOwn.resumeToken);
     expect(await resumer.waitForEvent('session:resume-failed', () => true, 10_000, resumer.events.length)).toMatchObject({ reason: 'forbidden' });
 
@@ -142,7 +143,7 @@ describe('taking a session through Redis without the cluster secret', () => {
       login = client.login(credentials(), undefined, 30_000);
       let pending: string | undefined;
       for (const deadline = Date.now() + 10_000; !pending && Date.now() < deadline; await sleep(50)) {
-        for (const key of await redis.keys(`${fleet.prefix}:session:*`)) if ((await redis.hget(key, 'state')) === 'pending') pending = key.split(':').pop();
+        for (const key of await redis.keys(`${fleet.prefix}:session:*`)) if ((await redis.hget(key, 'state')) === 'pending') pending = /\{(.+)\}$/.exec(key)?.[1];
       }
       expect(pending).toBeDefined();
       await forge('gw:gateway-0', 'worker:attacker', { type: 'claimed', sid: pending!, worker: 'worker:attacker', fence: 1, proof: 'A'.repeat(43) });

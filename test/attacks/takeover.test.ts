@@ -14,6 +14,7 @@ import { EchoProbe } from '../harness/echo-probe.js';
 import type { Fleet } from '../harness/fleet.js';
 import type { ProtocolClient } from '../harness/protocol-client.js';
 import { sshdAndFleets } from '../harness/sshd-and-fleets.js';
+import { keyLayout } from '../../shared/bus/keys.js';
 
 const parts = sshdAndFleets({ gateways: 1, workers: 1 });
 const credentials = () => parts.credentials();
@@ -71,7 +72,7 @@ describe.each(['all-in-one', 'cluster'] as const)('the newest socket wins on one
     expect(await stale.waitForEvent('session:resume-failed')).toMatchObject({ reason: 'forbidden' });
     if (fleet.redis) {
       const redis = new Redis(fleet.redis.url);
-      await expect.poll(() => redis.hexists(`${fleet.prefix}:session:${info.sessionId}`, 'priorTokenHash'), { timeout: 5_000 }).toBe(0);
+      await expect.poll(() => redis.hexists(keyLayout(fleet.prefix).session(info.sessionId), 'priorTokenHash'), { timeout: 5_000 }).toBe(0);
       redis.disconnect();
       resume(stale, newInfo, 0);
       expect(await stale.waitForEvent('session:resume-failed', () => true, 10_000, stale.events.length)).toMatchObject({ reason: 'forbidden' });

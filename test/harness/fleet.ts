@@ -2,7 +2,8 @@
  * Runs webssh-fleet for tests and the benchmark as real OS processes from the
  * built `dist/`: either the all-in-one process, or a cluster of gateways and
  * workers around a redis-server of its own. Every process can be signalled
- * or killed, and a killed gateway can be replaced on its port.
+ * or killed, and a killed gateway can be replaced on its port. The cluster's
+ * Redis is one redis-server, or on request a Sentinel set or a Redis Cluster.
  *
  * Readiness is probed, not read from logs, so a fleet can run at any
  * LOG_LEVEL: every process is ready when it answers /readyz (a worker on its
@@ -15,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.js';
 import { spawnService, waitUntilReady, type ServiceProcess } from './processes.js';
 import { startRedis, type RedisHandle, type RedisOptions } from './redis-server.js';
+import { startRedisCluster, startRedisSentinel, type RedisTopologyHandle } from './redis-topologies.js';
 
 export type FleetMode = 'all-in-one' | 'cluster';
 
@@ -29,6 +31,8 @@ export interface FleetOptions {
   gatewayEnv?: Record<string, string>;
   /** How the cluster's own redis-server is set up: AUTH, TLS. */
   redis?: Pick<RedisOptions, 'password' | 'tls'>;
+  /** Run on a Redis watched by Sentinel, or on a Redis Cluster, instead of one redis-server. */
+  redisTopology?: 'sentinel' | 'cluster';
 }
 
 export interface Fleet {
@@ -42,7 +46,10 @@ export interface Fleet {
   workerUrls: string[];
   /** Each gateway's (or the all-in-one process's) metrics base URL, beside `urls`. */
   metricsUrls: string[];
+  /** The cluster's one redis-server (unless it runs on a Redis topology). */
   redis: RedisHandle | undefined;
+  /** The Sentinel or Redis Cluster the fleet runs on, when asked for one. */
+  redisTopology: RedisTopologyHandle | undefined;
   /** The Redis key prefix (cluster mode). */
   prefix: string;
   /**
@@ -88,9 +95,11 @@ export async function startFleet(mode: FleetMode, options: FleetOptions = {}): P
   };
   const started: ServiceProcess[] = [];
   let redis: RedisHandle | undefined;
+  let redisTopology: RedisTopologyHandle | undefined;
   const stop = async () => {
     await Promise.all(started.map((p) => p.kill('SIGKILL')));
     await redis?.stop();
+    await redisTopology?.stop();
   };
   try {
     if (mode === 'all-in-one') {
@@ -101,15 +110,21 @@ export async function startFleet(mode: FleetMode, options: FleetOptions = {}): P
       await waitUntilReady(server, 'answering /readyz', () => answersReady(url), STARTUP_TIMEOUT_MS);
       const respawn = () => Promise.reject(new Error('the all-in-one process has no gateway to respawn'));
       const metricsUrls = [`http://127.0.0.1:${metricsPort}`];
-      return assemble({ mode, urls: [url], gateways: [server], workers: [], workerUrls: [], metricsUrls, redis, prefix: '', respawnGateway: respawn, started, stop });
+      return assemble({ mode, urls: [url], gateways: [server], workers: [], workerUrls: [], metricsUrls, redis, redisTopology, prefix: '', respawnGateway: respawn, started, stop });
     }
 
-    redis = await startRedis(options.redis);
+    let redisEnv: Record<string, string>;
+    if (options.redisTopology) {
+      redisTopology = await (options.redisTopology === 'sentinel' ? startRedisSentinel() : startRedisCluster());
+      redisEnv = redisTopology.env;
+    } else {
+      redis = await startRedis(options.redis);
+      // Node's own way to trust a private CA: no TLS option of ours is needed.
+      redisEnv = { REDIS_URL: redis.url, ...(redis.caFile && { NODE_EXTRA_CA_CERTS: redis.caFile }) };
+    }
     const clusterEnv: Record<string, string> = {
       ...baseEnv,
-      REDIS_URL: redis.url,
-      // Node's own way to trust a private CA: no TLS option of ours is needed.
-      ...(redis.caFile && { NODE_EXTRA_CA_CERTS: redis.caFile }),
+      ...redisEnv,
       WEBSSH2_SESSION_SECRET: randomBytes(32).toString('base64url'),
       FLEET_REDIS_KEY_PREFIX: `t${randomBytes(4).toString('hex')}`,
       ...options.env,
@@ -150,7 +165,7 @@ export async function startFleet(mode: FleetMode, options: FleetOptions = {}): P
       gateways[index] = gateway;
       return gateway;
     };
-    return assemble({ mode, urls, gateways, workers, workerUrls, metricsUrls, redis, prefix, respawnGateway, started, stop });
+    return assemble({ mode, urls, gateways, workers, workerUrls, metricsUrls, redis, redisTopology, prefix, respawnGateway, started, stop });
   } catch (error) {
     await stop();
     throw error;

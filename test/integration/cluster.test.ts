@@ -8,6 +8,7 @@ import { startFleet, type Fleet } from '../harness/fleet.js';
 import { ProtocolClient } from '../harness/protocol-client.js';
 import { startSshd, type SshdHandle } from '../harness/sshd.js';
 import { remotePortsOf } from '../harness/tcp-peers.js';
+import { keyLayout } from '../../shared/bus/keys.js';
 
 describe('cluster of 2 gateways and 2 workers, one session per worker', () => {
   let sshd: SshdHandle;
@@ -73,15 +74,15 @@ describe('cluster of 2 gateways and 2 workers, one session per worker', () => {
 
   it('leaves nothing in Redis without a TTL or an owner once sessions end', async () => {
     const { client, sid } = await openSession(0);
-    expect(await redis.exists(`capacity:session:${sid}`)).toBe(1);
+    expect(await redis.exists(keyLayout('capacity').session(sid))).toBe(1);
     client.close();
-    await expect.poll(() => redis.exists(`capacity:session:${sid}`), { timeout: 5_000 }).toBe(0);
+    await expect.poll(() => redis.exists(keyLayout('capacity').session(sid)), { timeout: 5_000 }).toBe(0);
 
     const unowned: string[] = [];
     for (const key of await redis.keys('capacity:*')) {
       if ((await redis.pttl(key)) > 0) continue;
-      // Owned for good: the fencing counter, and BullMQ's own queue bookkeeping.
-      if (key === 'capacity:fence' || /^capacity:bull:sessions:(meta|id|events|stalled-check|marker)$/.test(key)) continue;
+      // Owned for good: BullMQ's own queue bookkeeping.
+      if (/^capacity:\{bull\}:sessions:(meta|id|events|stalled-check|marker)$/.test(key)) continue;
       unowned.push(`${key} (${await redis.type(key)})`);
     }
     expect(unowned).toEqual([]);

@@ -10,6 +10,7 @@ import { startFleet, type Fleet } from '../harness/fleet.js';
 import { ProtocolClient } from '../harness/protocol-client.js';
 import { ResumingClient } from '../harness/resuming-client.js';
 import { startSshd, type SshdHandle } from '../harness/sshd.js';
+import { keyLayout } from '../../shared/bus/keys.js';
 
 let sshd: SshdHandle;
 beforeAll(async () => {
@@ -149,7 +150,7 @@ describe('resume after drops and shutdowns', () => {
     await client.until(() => client.events.some((e) => e.type === 'resumed'), 10_000, 'resume');
     // ...which rotated it: once the client has shown it holds the new one
     // (a heartbeat round trip after session:info), the old one no longer works.
-    await expect.poll(() => redis.hexists(`${fleet.prefix}:session:${info.sessionId}`, 'priorTokenHash'), { timeout: 5_000 }).toBe(0);
+    await expect.poll(() => redis.hexists(keyLayout(fleet.prefix).session(info.sessionId), 'priorTokenHash'), { timeout: 5_000 }).toBe(0);
     expect(await attempt({ resumeToken: info.resumeToken })).toMatchObject({ reason: 'forbidden' });
     expect(client.info!.resumeToken).not.toBe(info.resumeToken);
     probe.close();
@@ -161,7 +162,7 @@ describe('resume after drops and shutdowns', () => {
     const { sessionId, resumeToken } = client.info!;
     const offset = client.outputOffset;
     client.close();
-    await expect.poll(() => redis.exists(`${fleet.prefix}:session:${sessionId}`), { timeout: 5_000 }).toBe(0);
+    await expect.poll(() => redis.exists(keyLayout(fleet.prefix).session(sessionId)), { timeout: 5_000 }).toBe(0);
     const probe = await ProtocolClient.connect(fleet.urls[1]!);
     probe.socket.emit('session:resume', { sessionId, resumeToken, offset, inputOffset: 0 });
     expect(await probe.waitForEvent('session:resume-failed')).toMatchObject({ reason: 'expired', message: expect.stringContaining('client disconnected') });
@@ -175,8 +176,8 @@ describe('resume after drops and shutdowns', () => {
     (client as unknown as { closedForGood: boolean }).closedForGood = true; // no automatic resume
     client.dropConnection();
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    expect(await redis.exists(`${fleet.prefix}:session:${sessionId}`)).toBe(1);
-    await expect.poll(() => redis.exists(`${fleet.prefix}:session:${sessionId}`), { timeout: 8_000 }).toBe(0);
+    expect(await redis.exists(keyLayout(fleet.prefix).session(sessionId))).toBe(1);
+    await expect.poll(() => redis.exists(keyLayout(fleet.prefix).session(sessionId)), { timeout: 8_000 }).toBe(0);
     const probe = await ProtocolClient.connect(fleet.urls[2]!);
     probe.socket.emit('session:resume', { sessionId, resumeToken, offset, inputOffset: 0 });
     expect(await probe.waitForEvent('session:resume-failed')).toMatchObject({ reason: 'expired', message: expect.stringContaining('detached too long') });

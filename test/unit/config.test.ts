@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, ENVIRONMENT_VARIABLES, loadConfig } from '../../shared/config/load.js';
 import { configSchema } from '../../shared/config/schema.js';
+import { describeTopology, redisTopology } from '../../shared/redis/topology.js';
 
 const SECRET = 'x'.repeat(40);
 
@@ -43,7 +44,7 @@ describe('configuration', () => {
     [{ WEBSSH2_SSH_ALLOWED_SUBNETS: '10.0.0.0/33' }, /WEBSSH2_SSH_ALLOWED_SUBNETS: "10.0.0.0\/33" is not a CIDR block/],
     [{ WEBSSH2_OPTIONS_AUTO_LOG: 'maybe' }, /WEBSSH2_OPTIONS_AUTO_LOG: "maybe" is not a boolean/],
     [{ REDIS_URL: 'http://redis' }, /REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/],
-    [{ REDIS_URL: 'redis://127.0.0.1:6379' }, /WEBSSH2_SESSION_SECRET: required when REDIS_URL is set/],
+    [{ REDIS_URL: 'redis://127.0.0.1:6379' }, /WEBSSH2_SESSION_SECRET: required when Redis is configured/],
     [{ WEBSSH2_SESSION_SECRET: 'short' }, /WEBSSH2_SESSION_SECRET: must be at least 32 characters/],
     [{ FLEET_FLOW_LOW_WATER_BYTES: '4194304' }, /FLEET_FLOW_LOW_WATER_BYTES: must be below flow.highWaterBytes/],
     [{ WEBSSH2_SSH_HOSTKEY_UNKNOWN_ACTION: 'ask' }, /WEBSSH2_SSH_HOSTKEY_UNKNOWN_ACTION: .*prompt.*alert.*reject/],
@@ -67,18 +68,80 @@ describe('configuration', () => {
   });
 
   it('maps every variable to a setting the schema has', () => {
-    // With the optional settings filled in, every path has a value.
-    const full = configSchema.parse({
+    // With the optional settings filled in, every path has a value; the three
+    // ways to reach Redis exclude each other, so each gets a config of its own.
+    const base = {
       session: { secret: SECRET },
-      cluster: { redisUrl: 'redis://r', instanceId: 'i' },
       header: { text: 'Staging', background: '#dc2626' },
       http: { clientDir: '/srv/client' },
       ssh: { host: 'bastion', hostKeyVerification: { knownHostsFile: '/etc/ssh/ssh_known_hosts' } },
       metrics: { token: 'a-token-of-sixteen-or-more' },
-    });
+    };
+    const fulls = [
+      configSchema.parse({ ...base, cluster: { redisUrl: 'redis://r', instanceId: 'i' } }),
+      configSchema.parse({
+        ...base,
+        cluster: { redisSentinels: ['s:26379'], redisSentinelName: 'm', redisUsername: 'u', redisPassword: 'p', redisSentinelPassword: 'sp', redisTls: true },
+      }),
+      configSchema.parse({ ...base, cluster: { redisClusterNodes: ['c:6379'] } }),
+    ];
     for (const [name, { path }] of Object.entries(ENVIRONMENT_VARIABLES)) {
-      const value = path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)?.[key], full);
-      expect(value, `${name} -> ${path}`).toBeDefined();
+      const values = fulls.map((full) => path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)?.[key], full));
+      expect(values.some((value) => value !== undefined), `${name} -> ${path}`).toBe(true);
     }
+  });
+});
+
+describe('how the settings reach Redis', () => {
+  const cluster = { WEBSSH2_SESSION_SECRET: SECRET };
+
+  it('reads each of the three ways into a topology', () => {
+    expect(redisTopology(loadConfig({ ...cluster, REDIS_URL: 'rediss://u:p@r:6380' }).cluster)).toEqual({ kind: 'server', url: 'rediss://u:p@r:6380' });
+    const sentinel = loadConfig({
+      ...cluster,
+      REDIS_SENTINELS: 's1:26379, [fd00::2]:26379',
+      REDIS_SENTINEL_NAME: 'fleet',
+      REDIS_USERNAME: 'fleet',
+      REDIS_PASSWORD: 'pw',
+      REDIS_SENTINEL_PASSWORD: 'spw',
+      REDIS_TLS: 'true',
+    });
+    expect(redisTopology(sentinel.cluster)).toEqual({
+      kind: 'sentinel',
+      sentinels: [{ host: 's1', port: 26379 }, { host: 'fd00::2', port: 26379 }],
+      name: 'fleet',
+      credentials: { username: 'fleet', password: 'pw', tls: true },
+      sentinelPassword: 'spw',
+    });
+    const clustered = loadConfig({ ...cluster, REDIS_CLUSTER_NODES: 'n1:7000,n2:7001', REDIS_PASSWORD: 'pw' });
+    expect(redisTopology(clustered.cluster)).toEqual({
+      kind: 'cluster',
+      nodes: [{ host: 'n1', port: 7000 }, { host: 'n2', port: 7001 }],
+      credentials: { password: 'pw', tls: false },
+    });
+    expect(redisTopology(loadConfig({}).cluster)).toBeUndefined();
+  });
+
+  it('never names a credential when it describes the topology', () => {
+    const described = describeTopology({ kind: 'server', url: 'redis://fleet:hunter2-secret@r:6379' });
+    expect(described).toBe('redis://r:6379');
+  });
+
+  it.each([
+    [{ REDIS_URL: 'redis://r', REDIS_CLUSTER_NODES: 'n:7000' }, /REDIS_URL: set only one of REDIS_URL, REDIS_CLUSTER_NODES/],
+    [{ REDIS_SENTINELS: 's:26379', REDIS_CLUSTER_NODES: 'n:7000', REDIS_SENTINEL_NAME: 'm' }, /set only one of REDIS_SENTINELS, REDIS_CLUSTER_NODES/],
+    [{ REDIS_SENTINELS: 's:26379' }, /REDIS_SENTINELS: needs REDIS_SENTINEL_NAME/],
+    [{ REDIS_SENTINEL_NAME: 'm', REDIS_URL: 'redis://r' }, /REDIS_SENTINEL_NAME: only means something with REDIS_SENTINELS/],
+    [{ REDIS_URL: 'redis://r', REDIS_PASSWORD: 'pw' }, /REDIS_PASSWORD: with REDIS_URL, put the credentials in the URL/],
+    [{ REDIS_URL: 'redis://r', REDIS_TLS: 'true' }, /REDIS_TLS: with REDIS_URL, ask for TLS with a rediss:\/\/ URL/],
+    [{ REDIS_PASSWORD: 'pw' }, /REDIS_PASSWORD: REDIS_PASSWORD needs REDIS_SENTINELS or REDIS_CLUSTER_NODES/],
+    [{ REDIS_CLUSTER_NODES: 'n7000' }, /REDIS_CLUSTER_NODES: must be host:port/],
+    [{ REDIS_SENTINEL_PASSWORD: 'x', REDIS_CLUSTER_NODES: 'n:7000' }, /REDIS_SENTINEL_PASSWORD: only means something with REDIS_SENTINELS/],
+  ])('stops on a bad combination, naming the variables: %j', (env, message) => {
+    expect(() => loadConfig({ ...cluster, ...env })).toThrow(message);
+  });
+
+  it('asks for the cluster secret whichever way Redis is reached', () => {
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'n:7000' })).toThrow(/WEBSSH2_SESSION_SECRET: required when Redis is configured/);
   });
 });

@@ -131,7 +131,6 @@ describe('bus document', () => {
       inbox: { keys: [layout.inbox('gw:<id>'), layout.inbox('worker:<id>')] },
       session: { keys: [layout.session('<sid>')] },
       endedSession: { keys: [layout.endedSession('<sid>')] },
-      fenceCounter: { keys: [layout.fenceCounter()] },
       handoff: { keys: [layout.handoff('<hash>')] },
       pendingHandoffs: { keys: [layout.pendingHandoffs()] },
       hostKeys: { keys: [layout.hostKeys()] },

@@ -22,7 +22,7 @@ const owned = (inbox: `worker:${string}`) => ({ inbox, proof: `proof-of-${inbox}
 const newSession = () => ({ sid: `sid-${++counter}`, gateway: 'gw:g1' as const, tokenHash: 'h', username: 'u', host: 'h', port: 22 });
 
 describe.each(stores)('session store (%s)', (_name, makeStore) => {
-  it('lets exactly one worker claim a session, with a growing fencing token', async () => {
+  it('lets exactly one worker claim a session, and issues a fencing token', async () => {
     const store = makeStore();
     const [a, b] = [newSession(), newSession()];
     await store.create(a, 10_000);
@@ -31,8 +31,12 @@ describe.each(stores)('session store (%s)', (_name, makeStore) => {
     expect(first).toMatchObject({ status: 'claimed' });
     expect(await store.claim(a.sid, owned('worker:w2'), 10_000)).toEqual({ status: 'taken' });
     expect(await store.claim(a.sid, owned('worker:w1'), 10_000)).toEqual({ status: 'taken' });
-    const second = await store.claim(b.sid, owned('worker:w2'), 10_000);
-    expect((second as { fence: number }).fence).toBeGreaterThan((first as { fence: number }).fence);
+    // A token is issued per claim of a record; renewals must present it with the owner.
+    const fence = (first as { fence: number }).fence;
+    expect(fence).toBeGreaterThan(0);
+    expect(await store.renew('worker:w1', [{ sid: a.sid, fence: fence + 1 }], 10_000)).toEqual(['lost']);
+    expect(await store.renew('worker:w1', [{ sid: a.sid, fence }], 10_000)).toEqual(['renewed']);
+    expect(await store.claim(b.sid, owned('worker:w2'), 10_000)).toMatchObject({ status: 'claimed' });
   });
 
   it('does not claim a session the gateway removed or let expire', async () => {

@@ -3,7 +3,7 @@
   working (session-extension.md rule 1), unless another resume has rotated
   the token since.
 
-  KEYS[1] session hash        {p}:session:<sid>
+  KEYS[1] session hash        <p>:session:{<sid>}
   ARGV[1] token hash the client received
 
   Returns: 1 confirmed; 0 not the newest token any more (or no record).

@@ -3,7 +3,7 @@
   persistence), so that its lease can be renewed and its client can resume.
   Never overwrites a record that exists.
 
-  KEYS[1] session hash      {p}:session:<sid>
+  KEYS[1] session hash      <p>:session:{<sid>}
   ARGV[1] lease TTL (ms)
   ARGV[2..] field, value, field, value, ...
 

@@ -4,8 +4,8 @@
   ('expired') rather than never heard of ('unknown'). A worker whose lease
   was lost (another owner, a newer token) changes nothing.
 
-  KEYS[1] session hash      {p}:session:<sid>
-  KEYS[2] ended note        {p}:ended:<sid>
+  KEYS[1] session hash      <p>:session:{<sid>}
+  KEYS[2] ended note        <p>:ended:{<sid>}
   ARGV[1] owner inbox
   ARGV[2] fencing token
   ARGV[3] why it ended

@@ -1,7 +1,7 @@
 --[[
   Renews one session lease, if the caller still holds it.
 
-  KEYS[1] session hash      {p}:session:<sid>
+  KEYS[1] session hash      <p>:session:{<sid>}
   ARGV[1] owner inbox
   ARGV[2] fencing token
   ARGV[3] lease TTL (ms)

@@ -8,7 +8,7 @@
   prior one, valid until the client proves it received the new one
   (confirm-resume-token-1.lua); any other token stops working.
 
-  KEYS[1] session hash        {p}:session:<sid>
+  KEYS[1] session hash        <p>:session:{<sid>}
   ARGV[1] expected token hash (the one the presented token matched)
   ARGV[2] new token hash
   ARGV[3] gateway inbox       gw:<id>
