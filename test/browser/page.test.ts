@@ -186,8 +186,9 @@ describe('our page', () => {
     await page.getByRole('menuitem', { name: 'Search' }).click();
     await page.getByLabel('Search').fill('NEEDLE-7');
     await page.getByLabel('Search').press('Enter');
-    const selection = await page.evaluate(() => (globalThis as unknown as { fleetTerminal: { getSelection(): string } }).fleetTerminal.getSelection());
-    expect(selection.toLowerCase()).toBe('needle-7');
+    // The page handles Enter in its own time: wait for the selection, not for the key press.
+    const selection = () => page.evaluate(() => (globalThis as unknown as { fleetTerminal: { getSelection(): string } }).fleetTerminal.getSelection());
+    await expect.poll(async () => (await selection()).toLowerCase()).toBe('needle-7');
   });
 
   it('offers a fresh login when the shell ends', async () => {
