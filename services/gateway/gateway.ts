@@ -90,9 +90,14 @@ export class Gateway implements SessionRoutes {
 
   start(): void {
     this.parts.bus.listen((envelope) => this.route(envelope));
-    this.parts.bus.onRecreated?.(() => {
-      this.parts.log.warn({ sessions: this.connections.size }, 'inbox recreated (Redis lost it); re-attaching sessions');
+    // Messages to this gateway may be lost: every session re-attaches from
+    // the offset its socket has, so its worker sends again what is missing.
+    this.parts.bus.onMessagesLost?.((cause) => {
+      this.parts.log.warn({ sessions: this.connections.size, cause }, 'inbox may have lost messages; re-attaching sessions');
       for (const connection of this.connections.values()) connection.reattach();
+    });
+    this.parts.bus.onReachable?.((reachable) => {
+      for (const connection of this.connections.values()) connection.storeReachable(reachable);
     });
     this.io.on('connection', (socket) => {
       this.limitEvents(socket);

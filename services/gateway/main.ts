@@ -2,6 +2,7 @@
 import { Registry } from 'prom-client';
 import { keyLayout } from '../../shared/bus/keys.js';
 import type { ToWorker } from '../../shared/bus/messages.js';
+import { watchRedisClients } from '../../shared/redis/client-events.js';
 import { connectRedis } from '../../shared/redis/connection.js';
 import { describeTopology } from '../../shared/redis/topology.js';
 import { RedisBus } from '../../shared/bus/redis-bus.js';
@@ -33,19 +34,15 @@ const adapterPub = connectRedis(topology, `gateway:${instanceId}:adapter-pub`);
 const adapterSub = connectRedis(topology, `gateway:${instanceId}:adapter-sub`, { shardedSubscriber: true });
 const registry = new Registry();
 const busMetrics = new BusMetrics(registry);
-const clients = [commands, reader, state, adapterPub, adapterSub];
-for (const client of clients) {
-  client.on('error', (error: Error) => {
-    busMetrics.redisError('connection');
-    log.warn({ err: error.message }, 'redis connection error');
-  });
-}
+const clients = { commands, reader, state, adapterPub, adapterSub };
+watchRedisClients(clients, 'commands', busMetrics, log);
 
 const bus = new RedisBus<ToWorker>({ address: `gw:${instanceId}`, keys, commands, reader, inboxTtlMs: config.cluster.leaseTtlMs });
 bus.on('error', (error, context) => {
   busMetrics.redisError(context);
   log.warn({ err: error.message, context }, 'bus error');
 });
+bus.on('messages-lost', (cause) => busMetrics.inboxMayHaveLost(cause));
 let shuttingDown = false;
 let started = false;
 const placement = new BullmqPlacementQueue(state, keys);
@@ -94,5 +91,5 @@ onShutdownSignal(log, 10_000, async () => {
   shuttingDown = true;
   await gateway.shutdown();
   healthServer.close();
-  for (const client of clients) client.disconnect();
+  for (const client of Object.values(clients)) client.disconnect();
 });

@@ -19,8 +19,8 @@ export type AttachRequest = Extract<ToWorker, { type: 'attach' }>;
 export interface AttachTarget {
   /** Whether output can be re-sent from `offset`. */
   canResendFrom(offset: number): 'ok' | 'gone' | 'ahead';
-  /** The new carrier's windows start now: re-send output from `offset`, report the input offsets. */
-  handOver(offset: number): void;
+  /** The new carrier's windows start now: re-send output from `offset`, report the input offsets; returns the bytes re-sent. */
+  handOver(offset: number): number;
 }
 
 export interface AttachSettings {
@@ -68,8 +68,8 @@ export class AttachFlow {
     this.link.carry(from);
     this.tokenHash = request.tokenHash;
     this.stopClock();
-    target.handOver(offset);
-    this.log.info({ event: 'session-attached', gateway: from, offset }, 'session attached');
+    const resentBytes = target.handOver(offset);
+    this.log.info({ event: 'session-attached', gateway: from, offset, resentBytes }, 'session attached');
   }
 
   /** No socket carries the session any more: keep it for a resume, for a while. */

@@ -59,11 +59,14 @@ export class GatewayLink implements OutputSink {
     });
   }
 
-  /** Shell output: resolves once it is on its way (or, while detached, at once: the relay keeps it). */
-  send(offset: number, data: Buffer): Promise<unknown> {
+  /**
+   * Shell output, with the input received so far: resolves once it is on its
+   * way (or, while detached, at once: the relay keeps it).
+   */
+  send(offset: number, data: Buffer, inputOffset?: number): Promise<unknown> {
     const gateway = this.carrier;
     if (!gateway) return Promise.resolve();
-    return this.bus.post(gateway, { type: 'output', sid: this.sid, offset, data }).then(
+    return this.bus.post(gateway, { type: 'output', sid: this.sid, offset, ...(inputOffset !== undefined && { inputOffset }), data }).then(
       (delivered) => this.settled(gateway, delivered),
       (error: Error) => this.log.warn({ err: error.message }, 'could not reach the gateway with output'),
     );

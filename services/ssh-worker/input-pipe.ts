@@ -53,15 +53,35 @@ export class InputPipe {
     return this.backlog + bytes <= this.options.maxBacklogBytes;
   }
 
-  /** Accepts input, or returns false (nothing accepted) when the backlog is over its bound. */
-  push(data: Buffer): boolean {
-    if (data.length === 0) return true;
-    if (!this.hasRoomFor(data.length)) return false;
+  /**
+   * Input that starts at byte `offset` of the session's input (undefined:
+   * appended, from a gateway of an earlier release). Bytes received before
+   * are skipped (`repeated`: Redis replayed a command after a failover);
+   * input beyond a gap is not taken (`gap`: Redis lost what came before it,
+   * and the caller asks for it again). Input over the backlog's bound is
+   * dropped (`dropped`), yet counted as received and taken, so the offsets
+   * of gateway and worker stay aligned and the gateway's window moves on.
+   */
+  offer(offset: number | undefined, data: Buffer): 'accepted' | 'repeated' | 'gap' | 'dropped' {
+    const start = offset ?? this.received;
+    if (start > this.received) return 'gap';
+    const fresh = start < this.received ? data.subarray(this.received - start) : data;
+    if (fresh.length === 0) return data.length === 0 ? 'accepted' : 'repeated';
+    if (!this.hasRoomFor(fresh.length)) {
+      this.received += fresh.length;
+      this.taken += fresh.length;
+      this.progressed();
+      return 'dropped';
+    }
+    this.push(fresh);
+    return 'accepted';
+  }
+
+  private push(data: Buffer): void {
     this.received += data.length;
     if (this.backlog >= this.options.reportStepBytes) this.backlogged = true;
     if (this.channel) this.send(data);
     else this.early.push(data);
-    return true;
   }
 
   /**

@@ -2,6 +2,7 @@
 import { Registry } from 'prom-client';
 import { keyLayout } from '../../shared/bus/keys.js';
 import type { ToGateway } from '../../shared/bus/messages.js';
+import { watchRedisClients } from '../../shared/redis/client-events.js';
 import { connectRedis } from '../../shared/redis/connection.js';
 import { describeTopology } from '../../shared/redis/topology.js';
 import { RedisBus } from '../../shared/bus/redis-bus.js';
@@ -29,19 +30,15 @@ const state = connectRedis(topology, `worker:${instanceId}:state`);
 const placementConnection = connectRedis(topology, `worker:${instanceId}:placement`);
 const registry = new Registry();
 const busMetrics = new BusMetrics(registry);
-const clients = [commands, reader, state, placementConnection];
-for (const client of clients) {
-  client.on('error', (error: Error) => {
-    busMetrics.redisError('connection');
-    log.warn({ err: error.message }, 'redis connection error');
-  });
-}
+const clients = { commands, reader, state, placement: placementConnection };
+watchRedisClients(clients, 'commands', busMetrics, log);
 
 const bus = new RedisBus<ToGateway>({ address: `worker:${instanceId}`, keys, commands, reader, inboxTtlMs: config.cluster.leaseTtlMs });
 bus.on('error', (error, context) => {
   busMetrics.redisError(context);
   log.warn({ err: error.message, context }, 'bus error');
 });
+bus.on('messages-lost', (cause) => busMetrics.inboxMayHaveLost(cause));
 const metrics = new WorkerMetrics(registry, busMetrics, { sessions: () => worker.sessionCount, draining: () => worker.draining });
 const hostKeys = new RedisHostKeyStore(state, keys, config.ssh.hostKeyVerification.maxStoredKeys);
 const worker: SshWorker = new SshWorker({
@@ -89,5 +86,5 @@ log.info({ event: 'ready', inbox: bus.address, maxSessions: config.cluster.worke
 onShutdownSignal(log, config.cluster.drainTimeoutMs + 15_000, async () => {
   await worker.drain(config.cluster.drainTimeoutMs);
   healthServer.close();
-  for (const client of clients) client.disconnect();
+  for (const client of Object.values(clients)) client.disconnect();
 });

@@ -16,6 +16,9 @@ import { InputPipe } from './input-pipe.js';
 import { OutputRelay } from './output-relay.js';
 import { SessionTimeouts } from './session-timeouts.js';
 
+/** A request for missing input goes out again if the gap has not been filled this long after it. */
+const INPUT_ASK_INTERVAL_MS = 1_000;
+
 export interface TerminalSize {
   cols: number;
   rows: number;
@@ -41,6 +44,8 @@ export class ShellChannel {
   private readonly input: InputPipe;
   /** Set while input is being dropped for want of room, so the client is told once per episode. */
   private inputOverflowing = false;
+  /** The last request for missing input: where the input stood, and when. */
+  private inputAsked: { offset: number; at: number } | undefined;
   private currentSize: TerminalSize;
   /** How the remote program ended, when it says. */
   exit: { code?: number; signal?: string } = {};
@@ -99,12 +104,17 @@ export class ShellChannel {
   }
 
   /**
-   * Input from the client. The gateway's input window keeps it within the
-   * bound; if a gateway does not (another release, a bug), the excess is
-   * dropped and said so.
+   * Input from the client, from byte `offset` of the session's input. The
+   * gateway's input window keeps it within the bound; if a gateway does not
+   * (another release, a bug), the excess is dropped and said so. A gap (Redis
+   * lost input in a failover) asks the gateway to send again what follows
+   * the input received.
    */
-  write(data: Buffer): void {
-    if (!this.input.push(data)) {
+  write(offset: number | undefined, data: Buffer): void {
+    const outcome = this.input.offer(offset, data);
+    if (outcome === 'gap') return this.askForInput();
+    if (outcome === 'repeated') return;
+    if (outcome === 'dropped') {
       if (!this.inputOverflowing) {
         this.inputOverflowing = true;
         this.parts.log.warn({ event: 'input-dropped', backlog: this.input.backlog }, 'input dropped: the remote side is not reading it');
@@ -115,6 +125,20 @@ export class ShellChannel {
     this.inputOverflowing = false;
     this.parts.countBytes('in', data.length);
     this.timeouts?.activity();
+  }
+
+  /**
+   * Tells the carrier how much input arrived, so it sends again what Redis
+   * lost: on a gap, and for every session after this worker's inbox lost
+   * messages. Asked once per gap (again if the gap outlives a second: the
+   * request itself may have been lost).
+   */
+  askForInput(): void {
+    const offset = this.input.received;
+    const now = Date.now();
+    if (this.inputAsked && this.inputAsked.offset === offset && now - this.inputAsked.at < INPUT_ASK_INTERVAL_MS) return;
+    this.inputAsked = { offset, at: now };
+    this.parts.link.post({ type: 'input-sync', sid: this.parts.sid, offset });
   }
 
   /** Types a stored password into the shell, outside the input offset; says why not when it cannot. */
@@ -149,7 +173,9 @@ export class ShellChannel {
   private opened(channel: ClientChannel, requested: TerminalSize): void {
     const { settings, link, countBytes, ended, sid } = this.parts;
     this.channel = channel;
-    const relay = new OutputRelay(link, channel, {
+    // Each output message says how much input had arrived: an echo frees the gateway's copy of the keystroke.
+    const sink = { send: (offset: number, data: Buffer) => link.send(offset, data, this.input.received) };
+    const relay = new OutputRelay(sink, channel, {
       highWaterBytes: settings.flow.highWaterBytes,
       lowWaterBytes: settings.flow.lowWaterBytes,
       replayBytes: settings.session.replayBytes,

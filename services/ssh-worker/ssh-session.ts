@@ -156,7 +156,7 @@ export class SshSession {
     }
     switch (message.type) {
       case 'input':
-        return this.shell.write(message.data);
+        return this.shell.write(message.offset, message.data);
       case 'ack':
         return this.shell.acknowledge(message.offset);
       case 'resize':
@@ -181,6 +181,14 @@ export class SshSession {
   }
 
   /** What the session store should hold for this session, to put it back if Redis lost it. */
+  /**
+   * Messages to this worker may have been lost (Redis failed over): the
+   * carrier is told how much input arrived, and sends again what did not.
+   */
+  inputMayBeLost(): void {
+    if (!this.ended && this.link.gateway) this.shell.askForInput();
+  }
+
   get record(): NewSession {
     const { job } = this.context;
     const gateway = this.link.gateway ?? job.gateway;
@@ -229,6 +237,7 @@ export class SshSession {
       this.execs.rebase();
       this.link.post({ type: 'attached', sid: this.sid, offset, inputOffset: this.shell.inputOffset, inputTaken: this.shell.inputTaken });
       this.shell.resendFrom(offset);
+      return this.shell.outputOffset - offset;
     },
   };
 

@@ -69,6 +69,10 @@ export class SshWorker {
   start(): void {
     const { bus, placement, settings } = this.parts;
     bus.listen((envelope) => this.route(envelope));
+    bus.onMessagesLost?.((cause) => {
+      this.parts.log.warn({ sessions: this.sessions.size, cause }, 'inbox may have lost messages; asking carriers for missing input');
+      for (const session of this.sessions.values()) session.inputMayBeLost();
+    });
     placement.start((job) => this.setup(job));
     this.updateCapacity();
     this.heartbeat = setInterval(() => void this.renewLeases(), settings.cluster.heartbeatIntervalMs);

@@ -9,6 +9,9 @@ import type { BusMessage, InboxAddress } from './messages.js';
 
 export type { Envelope };
 
+/** Why messages may have been lost: the inbox was recreated, or the connection to it failed and came back. */
+export type LossCause = 'recreated' | 'reconnected';
+
 export interface Bus<Out extends BusMessage = BusMessage> {
   /** This process's own inbox. */
   readonly address: InboxAddress;
@@ -21,11 +24,14 @@ export interface Bus<Out extends BusMessage = BusMessage> {
   /** Whether the process behind an inbox is alive (its inbox exists). */
   isAlive(address: InboxAddress): Promise<boolean>;
   /**
-   * Called when this process's inbox had to be recreated (Redis lost it):
-   * messages sent to it meanwhile are gone. Only buses that can lose their
-   * inbox offer it.
+   * Called when messages sent to this process may have been lost: Redis lost
+   * its inbox and it was recreated, or the connection to Redis failed and is
+   * back (a failover to a replica can lose the last writes). Sessions then
+   * fill the gaps by their offsets. Only buses that can lose messages offer it.
    */
-  onRecreated?(listener: () => void): void;
+  onMessagesLost?(listener: (cause: LossCause) => void): void;
+  /** Called when this process's inbox cannot be read (Redis is away) and when it can again. */
+  onReachable?(listener: (reachable: boolean) => void): void;
   /** Starts delivering this process's inbox to `handler`, in order. */
   listen(handler: (envelope: Envelope) => void): void;
   close(): Promise<void>;

@@ -2,7 +2,9 @@
  * Wire format of a bus message as the field list of one Redis stream entry:
  *
  *   v  format version      t  message type      f  sender's inbox
- *   s  session id          o  byte offset (binary types only)
+ *   s  session id          o  byte offset (binary types only; input from earlier
+ *                                               releases has none)
+ *   i  input offset (output only: the input the session had received)
  *   b  body: raw bytes for `input`/`output`, JSON for everything else
  *
  * Field names are one letter because terminal output is the hot path and
@@ -21,10 +23,12 @@ export interface Envelope {
 
 export function encodeEnvelope({ from, message }: Envelope): Array<string | Buffer> {
   if (message.type === 'output') {
-    return ['v', BUS_FORMAT_VERSION, 't', message.type, 'f', from, 's', message.sid, 'o', String(message.offset), 'b', message.data];
+    const inputOffset = message.inputOffset === undefined ? [] : ['i', String(message.inputOffset)];
+    return ['v', BUS_FORMAT_VERSION, 't', message.type, 'f', from, 's', message.sid, 'o', String(message.offset), ...inputOffset, 'b', message.data];
   }
   if (message.type === 'input') {
-    return ['v', BUS_FORMAT_VERSION, 't', message.type, 'f', from, 's', message.sid, 'b', message.data];
+    const offset = message.offset === undefined ? [] : ['o', String(message.offset)];
+    return ['v', BUS_FORMAT_VERSION, 't', message.type, 'f', from, 's', message.sid, ...offset, 'b', message.data];
   }
   return ['v', BUS_FORMAT_VERSION, 't', message.type, 'f', from, 's', message.sid, 'b', JSON.stringify(message)];
 }
@@ -40,6 +44,7 @@ export function decodeEnvelope(fields: Buffer[]): Envelope {
   let from: string | undefined;
   let sid: string | undefined;
   let offset: string | undefined;
+  let inputOffset: string | undefined;
   let body: Buffer | undefined;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const name = fields[i]!;
@@ -51,13 +56,14 @@ export function decodeEnvelope(fields: Buffer[]): Envelope {
       case 0x66 /* f */: from = value.toString(); break;
       case 0x73 /* s */: sid = value.toString(); break;
       case 0x6f /* o */: offset = value.toString(); break;
+      case 0x69 /* i */: inputOffset = value.toString(); break;
       case 0x62 /* b */: body = value; break;
     }
   }
   if (version !== BUS_FORMAT_VERSION) throw new BusDecodeError(`unsupported bus format version ${String(version)}`);
   if (!type || !from || !sid || !body) throw new BusDecodeError('bus entry lacks a required field');
   if (!inboxAddress.safeParse(from).success) throw new BusDecodeError(`bus entry from an unknown sender ${from}`);
-  return { from: from as InboxAddress, message: decodeMessage(type, sid, offset, body) };
+  return { from: from as InboxAddress, message: decodeMessage(type, sid, offset, inputOffset, body) };
 }
 
 /**
@@ -65,12 +71,11 @@ export function decodeEnvelope(fields: Buffer[]): Envelope {
  * schema to check beyond what is checked here; every other type is parsed
  * by its schema in messages.ts.
  */
-function decodeMessage(type: string, sid: string, offset: string | undefined, body: Buffer): BusMessage {
-  if (type === 'input') return { type: 'input', sid, data: body };
+function decodeMessage(type: string, sid: string, offset: string | undefined, inputOffset: string | undefined, body: Buffer): BusMessage {
+  if (type === 'input') return offset === undefined ? { type: 'input', sid, data: body } : { type: 'input', sid, offset: byteOffset(type, offset), data: body };
   if (type === 'output') {
-    const parsedOffset = Number(offset);
-    if (!Number.isSafeInteger(parsedOffset) || parsedOffset < 0) throw new BusDecodeError('output entry has a bad offset');
-    return { type: 'output', sid, offset: parsedOffset, data: body };
+    const output = { type: 'output' as const, sid, offset: byteOffset(type, offset), data: body };
+    return inputOffset === undefined ? output : { ...output, inputOffset: byteOffset(type, inputOffset) };
   }
   const schema = busMessageSchemas.get(type);
   if (!schema) throw new BusDecodeError(`unknown bus message type ${type}`);
@@ -83,4 +88,10 @@ function decodeMessage(type: string, sid: string, offset: string | undefined, bo
   const parsed = schema.safeParse(json);
   if (!parsed.success) throw new BusDecodeError(`malformed ${type} message: ${parsed.error.message}`);
   return parsed.data;
+}
+
+function byteOffset(type: string, text: string | undefined): number {
+  const offset = Number(text);
+  if (text === undefined || !Number.isSafeInteger(offset) || offset < 0) throw new BusDecodeError(`${type} entry has a bad offset`);
+  return offset;
 }

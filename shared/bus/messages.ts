@@ -48,7 +48,13 @@ function message<Type extends string, Shape extends z.ZodRawShape>(type: Type, s
 
 /** Open the interactive shell (the browser answered `getTerminal`). */
 const terminal = message('terminal', { cols: dimension, rows: dimension });
-const input = message('input', { data: z.instanceof(Buffer) });
+/**
+ * Typed input starting at byte `offset` of the session's input stream: the
+ * worker takes each byte once (a command Redis replays after a failover
+ * repeats bytes, a lost one leaves a gap it asks to fill with `input-sync`).
+ * Gateways of earlier releases send no offset: their input is appended.
+ */
+const input = message('input', { offset: byteOffset.optional(), data: z.instanceof(Buffer) });
 const resize = message('resize', { cols: dimension, rows: dimension });
 /** Output bytes the client (or the gateway's transport) has taken. */
 const ack = message('ack', { offset: byteOffset });
@@ -98,12 +104,24 @@ const authResult = message('auth-result', {
   message: z.string().optional(),
   credentialsRejected: z.boolean().optional(),
 });
-/** Shell output starting at byte `offset` of the session's output stream. */
-const output = message('output', { offset: byteOffset, data: z.instanceof(Buffer) });
+/**
+ * Shell output starting at byte `offset` of the session's output stream.
+ * `inputOffset`: the input the session had received when it was sent, so
+ * the gateway forgets the input it kept for a re-send as soon as an echo
+ * comes back (absent from workers of earlier releases).
+ */
+const output = message('output', { offset: byteOffset, inputOffset: byteOffset.optional(), data: z.instanceof(Buffer) });
 /** Exec output; `bytes` is its size as a JSON string, the exec window's unit (control characters cost six). */
 const execData = message('exec-data', { message: execDataMessage, bytes: byteOffset });
 /** The SSH channel has taken the session's input up to `offset` (the gateway's input window moves on). */
 const inputAck = message('input-ack', { offset: byteOffset });
+/**
+ * The session has received input up to `offset` and no further: input the
+ * gateway sent after it was lost (Redis failed over) and is to be sent
+ * again. Sent on a gap in the input offsets, and to every carrier after the
+ * worker's inbox lost messages.
+ */
+const inputSync = message('input-sync', { offset: byteOffset });
 const execExit = message('exec-exit', { message: execExitMessage });
 const sshError = message('ssherror', { message: z.string() });
 const ui = message('ui', { update: updateUiMessage });
@@ -121,8 +139,8 @@ const attachFailed = message('attach-failed', {
 const detached = message('detached', { reason: detachReason.extract(['taken-over']) });
 
 export const toGatewayMessage = z.discriminatedUnion('type', [
-  claimed, prompt, hostKeyVerify, hostKeyNoticeMessage, authResult, output, execData, inputAck, execExit, sshError, ui, closed, attached,
-  attachFailed, detached,
+  claimed, prompt, hostKeyVerify, hostKeyNoticeMessage, authResult, output, execData, inputAck, inputSync, execExit, sshError, ui, closed,
+  attached, attachFailed, detached,
 ]);
 
 export type ToWorker = z.infer<typeof toWorkerMessage>;

@@ -7,13 +7,19 @@
  *   own and trims what it has read, so an inbox holds only what is in flight.
  * - The inbox has a TTL that the owner renews; after a crash it disappears by
  *   itself. If Redis comes back empty, the next renewal recreates it.
+ * - When the connection to the inbox fails (Redis restarts, or fails over to
+ *   a replica that may lack the last writes), reading stops until it is back;
+ *   then the read position is brought back to what the inbox holds, and the
+ *   owner hears that messages may have been lost, so its sessions can fill
+ *   the gaps by their offsets (output by a re-attach, input by `input-sync`).
  */
 import { EventEmitter } from 'node:events';
-import type { RedisClient } from '../redis/connection.js';
+import { isCluster, type RedisClient } from '../redis/connection.js';
 import type { Bus, Envelope } from './bus.js';
 import { decodeEnvelope, encodeEnvelope } from './codec.js';
 import type { KeyLayout } from './keys.js';
 import type { BusMessage, InboxAddress } from './messages.js';
+import type { LossCause } from './bus.js';
 
 const TRIM_INTERVAL_MS = 20;
 
@@ -32,8 +38,14 @@ export interface RedisBusOptions {
 export interface RedisBusEvents {
   /** A failure of a background loop: logged by the owner, never thrown. */
   error: [error: Error, context: string];
-  /** The inbox was gone and has been recreated; what was sent to it meanwhile is lost. */
-  recreated: [];
+  /**
+   * Messages sent to this inbox may have been lost: Redis lost the inbox and
+   * it has been recreated, or the connection failed and reads again (perhaps
+   * from a promoted replica).
+   */
+  'messages-lost': [cause: LossCause];
+  /** The inbox cannot be read (false: Redis is away), or can again (true). */
+  reachable: [reachable: boolean];
 }
 
 export class RedisBus<Out extends BusMessage> extends EventEmitter<RedisBusEvents> implements Bus<Out> {
@@ -41,6 +53,9 @@ export class RedisBus<Out extends BusMessage> extends EventEmitter<RedisBusEvent
   private readonly inboxKey: string;
   private lastId = '$';
   private closed = false;
+  /** Set when the connection to the inbox failed: reading waits for Redis, and reconciles first. */
+  private interrupted = false;
+  private recovery: Promise<void> | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private trimTimer: NodeJS.Timeout | undefined;
 
@@ -48,6 +63,23 @@ export class RedisBus<Out extends BusMessage> extends EventEmitter<RedisBusEvent
     super();
     this.address = options.address;
     this.inboxKey = options.keys.inbox(options.address);
+    // One server (direct or via Sentinel): the reader's connection drops and
+    // comes back, and ioredis sends the read in flight again by itself. A
+    // Redis Cluster client stays up while a node fails, and retries the read
+    // on the replica that takes over: a node leaving it, and its slot map
+    // changing, tell. (Any node: which one held the inbox is not worth
+    // knowing for a rare event.) A read that fails outright tells too (readLoop).
+    if (isCluster(options.reader)) {
+      options.reader.on('-node', () => this.interrupt());
+      options.reader.on('refresh', () => {
+        if (this.interrupted) void this.recover().catch(() => undefined);
+      });
+    } else {
+      options.reader.on('close', () => this.interrupt());
+      options.reader.on('ready', () => {
+        if (this.interrupted) void this.recover().catch(() => undefined);
+      });
+    }
   }
 
   /** Creates the inbox and starts renewing its TTL. Call before announcing the address. */
@@ -63,8 +95,12 @@ export class RedisBus<Out extends BusMessage> extends EventEmitter<RedisBusEvent
     return id !== null;
   }
 
-  onRecreated(listener: () => void): void {
-    this.on('recreated', listener);
+  onMessagesLost(listener: (cause: LossCause) => void): void {
+    this.on('messages-lost', listener);
+  }
+
+  onReachable(listener: (reachable: boolean) => void): void {
+    this.on('reachable', listener);
   }
 
   async isAlive(address: InboxAddress): Promise<boolean> {
@@ -83,11 +119,16 @@ export class RedisBus<Out extends BusMessage> extends EventEmitter<RedisBusEvent
     await this.options.commands.del(this.inboxKey).catch(() => undefined);
   }
 
-  /** `XADD MAXLEN 0` makes an empty stream and tells us where reading starts. */
+  /**
+   * `XADD MAXLEN 1` leaves the stream holding one marker entry, and its id
+   * is where reading starts. Never empty: Redis 7.0 does not replicate an
+   * empty stream, so an empty inbox would be missing on a promoted replica
+   * (trimming keeps the last entry read, so the inbox never empties later).
+   */
   private async createInbox(): Promise<string> {
     const reply = await this.options.commands
       .multi()
-      .xadd(this.inboxKey, 'MAXLEN', '0', '*', 'v', '0')
+      .xadd(this.inboxKey, 'MAXLEN', '1', '*', 'v', '0')
       .pexpire(this.inboxKey, this.options.inboxTtlMs)
       .exec();
     const id = reply?.[0]?.[1];
@@ -98,11 +139,11 @@ export class RedisBus<Out extends BusMessage> extends EventEmitter<RedisBusEvent
   private async renewInbox(): Promise<void> {
     try {
       const renewed = await this.options.commands.pexpire(this.inboxKey, this.options.inboxTtlMs);
-      // Redis lost the key (restart without persistence): recreate it. New
-      // stream ids are time-based, so they sort after what we have read.
+      // Redis lost the key (a restart without persistence, a replica that
+      // never had it): recover as after a failed connection, which recreates it.
       if (renewed === 0 && !this.closed) {
-        await this.createInbox();
-        this.emit('recreated');
+        this.interrupt();
+        await this.recover();
       }
     } catch (error) {
       this.emit('error', error as Error, 'inbox renewal');
@@ -114,9 +155,11 @@ export class RedisBus<Out extends BusMessage> extends EventEmitter<RedisBusEvent
     while (!this.closed) {
       let reply: [Buffer, [Buffer, Buffer[]][]][] | null;
       try {
+        if (this.interrupted) await this.recover();
         reply = await this.options.reader.xreadBuffer('COUNT', batchSize, 'BLOCK', 0, 'STREAMS', this.inboxKey, this.lastId);
       } catch (error) {
         if (this.closed) return;
+        this.interrupt();
         this.emit('error', error as Error, 'inbox read');
         await new Promise((resolve) => setTimeout(resolve, 250));
         continue;
@@ -125,6 +168,7 @@ export class RedisBus<Out extends BusMessage> extends EventEmitter<RedisBusEvent
       if (!entries || entries.length === 0) continue;
       for (const [id, fields] of entries) {
         this.lastId = id.toString();
+        if (isMarker(fields)) continue;
         let envelope: Envelope;
         try {
           // A stream entry id starts with the ms at which Redis appended it.
@@ -143,6 +187,44 @@ export class RedisBus<Out extends BusMessage> extends EventEmitter<RedisBusEvent
     }
   }
 
+  /** The inbox cannot be read until Redis is back. */
+  private interrupt(): void {
+    // Before open() there is nothing to lose (a Cluster client meets its nodes then).
+    if (this.interrupted || this.closed || !this.renewTimer) return;
+    this.interrupted = true;
+    this.emit('reachable', false);
+  }
+
+  /** Once, however many paths notice that Redis is back. */
+  private recover(): Promise<void> {
+    this.recovery ??= this.reconcile().finally(() => (this.recovery = undefined));
+    return this.recovery;
+  }
+
+  /**
+   * Reading again after a failed connection. A promoted replica may lack the
+   * newest entries, read or not: entries it appends next get ids after its
+   * own last one, which may be before ours, so reading goes on from the
+   * earlier of the two (nothing is read twice: what it has up to its last id
+   * was read before). An inbox it lacks altogether is recreated. Whatever
+   * was lost, the owner hears of it and its sessions fill the gaps.
+   */
+  private async reconcile(): Promise<void> {
+    let lastInInbox: string | undefined;
+    try {
+      const info = (await this.options.commands.call('XINFO', 'STREAM', this.inboxKey)) as unknown[];
+      lastInInbox = String(info[info.indexOf('last-generated-id') + 1]);
+    } catch (error) {
+      if (!/no such key/i.test((error as Error).message)) throw error;
+    }
+    const cause: LossCause = lastInInbox === undefined ? 'recreated' : 'reconnected';
+    if (lastInInbox === undefined) this.lastId = await this.createInbox();
+    else if (compareStreamIds(lastInInbox, this.lastId) < 0) this.lastId = lastInInbox;
+    this.interrupted = false;
+    this.emit('reachable', true);
+    this.emit('messages-lost', cause);
+  }
+
   /**
    * Drops what has been read, at most once per TRIM_INTERVAL_MS: under
    * streaming output one XTRIM per entry would double the commands.
@@ -158,4 +240,16 @@ export class RedisBus<Out extends BusMessage> extends EventEmitter<RedisBusEvent
       });
     }, TRIM_INTERVAL_MS);
   }
+}
+
+/** Orders two stream entry ids (`<ms>-<seq>`). */
+export function compareStreamIds(a: string, b: string): number {
+  const [aMs = 0, aSeq = 0] = a.split('-').map(Number);
+  const [bMs = 0, bSeq = 0] = b.split('-').map(Number);
+  return aMs - bMs || aSeq - bSeq;
+}
+
+/** The entry an inbox is created with (createInbox): it carries no message. */
+function isMarker(fields: Buffer[]): boolean {
+  return fields.length === 2 && fields[0]!.toString() === 'v' && fields[1]!.toString() === '0';
 }

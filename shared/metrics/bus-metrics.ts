@@ -1,6 +1,7 @@
 /**
  * Metrics every role has, defined once per process (the all-in-one process
- * runs both roles on one registry): bus relay latency, Redis errors, and the
+ * runs both roles on one registry): bus relay latency, Redis errors,
+ * reconnects and failovers, messages the bus may have lost, and the
  * process's own (prom-client's defaults: memory by kind, heap spaces, GC,
  * event-loop lag), which tell retained memory from garbage not yet collected.
  */
@@ -10,6 +11,9 @@ export class BusMetrics {
   /** Pre-bound children: observed once per bus message. */
   private readonly relayLatency: Record<'to_gateway' | 'to_worker', Histogram.Internal<'direction'>>;
   private readonly redisErrors: Counter<'context'>;
+  private readonly redisReconnects: Counter<'connection'>;
+  private readonly redisFailovers: Counter;
+  private readonly busLosses: Counter<'cause'>;
 
   constructor(registry: Registry) {
     collectDefaultMetrics({ register: registry });
@@ -27,6 +31,23 @@ export class BusMetrics {
       labelNames: ['context'],
       registers: [registry],
     });
+    this.redisReconnects = new Counter({
+      name: 'webssh_fleet_redis_reconnects_total',
+      help: 'Connections to Redis that were lost and are back, by the connection\'s purpose',
+      labelNames: ['connection'],
+      registers: [registry],
+    });
+    this.redisFailovers = new Counter({
+      name: 'webssh_fleet_redis_failovers_total',
+      help: 'Times this process found a different Redis primary serving it than before (a Sentinel or Cluster failover)',
+      registers: [registry],
+    });
+    this.busLosses = new Counter({
+      name: 'webssh_fleet_bus_inbox_losses_total',
+      help: "Times this process's inbox may have lost messages (recreated, or read again after a failed connection); its sessions then fill the gaps by their offsets",
+      labelNames: ['cause'],
+      registers: [registry],
+    });
   }
 
   relayed(direction: 'to_gateway' | 'to_worker', sentAt: number | undefined): void {
@@ -35,5 +56,17 @@ export class BusMetrics {
 
   redisError(context: string): void {
     this.redisErrors.inc({ context });
+  }
+
+  redisReconnected(connection: string): void {
+    this.redisReconnects.inc({ connection });
+  }
+
+  redisFailedOver(): void {
+    this.redisFailovers.inc();
+  }
+
+  inboxMayHaveLost(cause: 'recreated' | 'reconnected'): void {
+    this.busLosses.inc({ cause });
   }
 }

@@ -50,9 +50,11 @@ export function connectRedis(topology: RedisTopology, connectionName: string, op
         ...(topology.sentinelPassword && { sentinelPassword: topology.sentinelPassword }),
         ...(credentials.tls && { tls: {}, enableTLSForSentinelMode: true, sentinelTLS: {} }),
         sentinelRetryStrategy: backOff,
-        // Listen for the sentinels' +switch-master: reconnect at the
-        // promotion, not when a command first fails.
-        failoverDetector: true,
+        // Not ioredis's failoverDetector: its reconnect on +switch-master,
+        // arriving while a client is still resolving the primary, ends that
+        // client for good ("Connection is closed.", status `end`; seen here).
+        // A killed primary closes the connections anyway, and the reconnect
+        // asks the sentinels for the new one.
       });
     }
     case 'cluster': {

@@ -94,11 +94,18 @@ async function answersPing(port: number): Promise<boolean> {
   }
 }
 
+/**
+ * Replication starts at once (Redis 7 waits 5 s by default for more replicas
+ * to share a diskless sync), so a replica is in sync before a test kills its
+ * primary.
+ */
+const REPLICATION = ['--repl-diskless-sync-delay', '0'];
+
 async function startNode(name: string, dir: string, args: string[]): Promise<RedisNode> {
   const port = await freePort();
   await mkdir(join(dir, String(port)), { recursive: true });
   const process = spawnProcess(`${name}:${port}`, 'redis-server', [
-    '--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', join(dir, String(port)), ...args,
+    '--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', join(dir, String(port)), ...REPLICATION, ...args,
   ]);
   await waitUntilReady(process, 'answering PING', () => answersPing(port));
   return tracked(port, process);
@@ -137,6 +144,7 @@ export async function startRedisSentinel(name = 'fleet'): Promise<RedisTopologyH
       await waitUntilReady(process, 'answering PING', () => answersPing(port));
       sentinels.push(tracked(port, process));
     }
+    await until(() => replicaInSync(nodes[1]!.port), 'the replica to be in sync with the primary', 20_000);
     // Ready when every sentinel knows the primary and its replica.
     await until(
       async () => (await Promise.all(sentinels.map((sentinel) => sentinelSees(sentinel.port, name)))).every((count) => count >= 1),
@@ -191,12 +199,17 @@ export async function startRedisCluster(masters = 3): Promise<RedisTopologyHandl
   try {
     const started = await Promise.all(
       Array.from({ length: masters * 2 }, () =>
-        startNode('redis-cluster', dir, ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1000']),
+        // A replica may take over however long it was out of touch: a test's
+        // cluster is young, and its replicas' links may have blinked.
+        startNode('redis-cluster', dir, [
+          '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1000', '--cluster-replica-validity-factor', '0',
+        ]),
       ),
     );
     nodes.push(...started);
     await run('redis-cli', ['--cluster', 'create', ...nodes.map((node) => `${HOST}:${node.port}`), '--cluster-replicas', '1', '--cluster-yes']);
     await until(async () => (await Promise.all(nodes.map((node) => clusterIsOk(node.port)))).every(Boolean), 'every node to report cluster_state:ok', 30_000);
+    await until(async () => (await Promise.all(nodes.map((node) => inSyncIfReplica(node.port)))).every(Boolean), 'every replica to be in sync', 30_000);
   } catch (error) {
     await stop();
     throw error;
@@ -233,4 +246,27 @@ async function clusterIsOk(port: number): Promise<boolean> {
   } finally {
     client.disconnect();
   }
+}
+
+/** What `INFO replication` says of a node: its role and, for a replica, whether its link to the primary is up. */
+async function replication(port: number): Promise<{ role: string; linkUp: boolean }> {
+  const client = quiet(new Redis({ host: HOST, port, maxRetriesPerRequest: 1 }));
+  try {
+    const info = await client.info('replication');
+    return { role: /role:(\w+)/.exec(info)?.[1] ?? '', linkUp: info.includes('master_link_status:up') };
+  } catch {
+    return { role: '', linkUp: false };
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function replicaInSync(port: number): Promise<boolean> {
+  const { role, linkUp } = await replication(port);
+  return role === 'slave' && linkUp;
+}
+
+async function inSyncIfReplica(port: number): Promise<boolean> {
+  const { role, linkUp } = await replication(port);
+  return role === 'master' || (role === 'slave' && linkUp);
 }

@@ -7,7 +7,11 @@ const asRead = (fields: Array<string | Buffer>) => fields.map((f) => (Buffer.isB
 
 const messages: BusMessage[] = [
   { type: 'output', sid: 's1', offset: 123456789, data: Buffer.from([0, 255, 10, 13, 0x1b]) },
-  { type: 'input', sid: 's1', data: Buffer.from('ls -l\r', 'utf8') },
+  { type: 'output', sid: 's1', offset: 7, inputOffset: 3, data: Buffer.from('echo') },
+  { type: 'input', sid: 's1', offset: 77, data: Buffer.from('ls -l\r', 'utf8') },
+  // From a gateway of an earlier release: no offset.
+  { type: 'input', sid: 's1', data: Buffer.from('pwd\r', 'utf8') },
+  { type: 'input-sync', sid: 's1', offset: 70 },
   { type: 'terminal', sid: 's1', cols: 80, rows: 24 },
   { type: 'ack', sid: 's1', offset: 42 },
   { type: 'prompt-response', sid: 's1', promptId: 'p', sealedAnswers: null },

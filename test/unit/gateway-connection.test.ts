@@ -127,6 +127,46 @@ describe('gateway connection: terminal streams', () => {
   });
 });
 
+describe('gateway connection: each byte once when Redis loses or repeats messages', () => {
+  it('drops output the socket has, and re-attaches from its offset after a gap', async () => {
+    const { client, sid, gateway } = await liveSession();
+    await rig.worker.post(gateway, { type: 'output', sid, offset: 0, data: Buffer.from('one ') });
+    // A repeat (a command resent after a failover) and an overlap.
+    await rig.worker.post(gateway, { type: 'output', sid, offset: 0, data: Buffer.from('one ') });
+    await rig.worker.post(gateway, { type: 'output', sid, offset: 2, data: Buffer.from('e two ') });
+    // `three ` (offset 8) was lost: what follows it waits for a re-send.
+    await rig.worker.post(gateway, { type: 'output', sid, offset: 14, data: Buffer.from('four ') });
+    await waitFor(() => rig.worker.of('attach').some((m) => m.sid === sid), 'a re-attach');
+    expect(rig.worker.of('attach').find((m) => m.sid === sid)!.offset).toBe(8);
+    await rig.worker.post(gateway, { type: 'output', sid, offset: 8, data: Buffer.from('three four ') });
+    await client.waitForOutput('four ');
+    expect(client.outputText).toBe('one two three four ');
+    client.close();
+  });
+
+  it('numbers input, keeps it until the worker has it, and sends again what the worker asks for', async () => {
+    const { client, sid, gateway } = await liveSession();
+    client.type('ls');
+    client.type(' -l\r');
+    await waitFor(() => rig.worker.of('input').filter((m) => m.sid === sid).length === 2, 'two inputs on the worker');
+    expect(rig.worker.of('input').filter((m) => m.sid === sid).map((m) => m.offset)).toEqual([0, 2]);
+    // The worker got the first and not the second: it asks from 2.
+    await rig.worker.post(gateway, { type: 'input-sync', sid, offset: 2 });
+    await waitFor(() => rig.worker.of('input').filter((m) => m.sid === sid).length === 3, 'the input sent again');
+    expect(rig.worker.of('input').filter((m) => m.sid === sid)[2]).toMatchObject({ offset: 2, data: Buffer.from(' -l\r') });
+    // An echo says how much input had arrived: that is no longer kept.
+    await rig.worker.post(gateway, { type: 'output', sid, offset: 0, inputOffset: 6, data: Buffer.from('ls -l\r\n') });
+    await client.waitForOutput('ls -l');
+    // Once the worker has it all, nothing is sent again.
+    await rig.worker.post(gateway, { type: 'input-ack', sid, offset: 6 });
+    await rig.worker.post(gateway, { type: 'input-sync', sid, offset: 6 });
+    client.type('x');
+    await waitFor(() => rig.worker.of('input').filter((m) => m.sid === sid).length === 4, 'the next input');
+    expect(rig.worker.of('input').filter((m) => m.sid === sid)[3]).toMatchObject({ offset: 6, data: Buffer.from('x') });
+    client.close();
+  });
+});
+
 describe('gateway connection: resume flow', () => {
   it('attaches with a signed claim, hands the session to the new socket and tells the old one', async () => {
     const first = await liveSession();

@@ -59,11 +59,11 @@ describe('worker input pipe', () => {
   it('holds input that arrives before the shell and writes it first, in order', () => {
     const reports: number[] = [];
     const pipe = new InputPipe({ reportStepBytes: 100, maxBacklogBytes: 1000 }, (offset) => reports.push(offset));
-    expect(pipe.push(Buffer.from('ls'))).toBe(true);
-    expect(pipe.push(Buffer.from(' -l\r'))).toBe(true);
+    expect(pipe.offer(undefined, Buffer.from('ls'))).toBe('accepted');
+    expect(pipe.offer(undefined, Buffer.from(' -l\r'))).toBe('accepted');
     const { writes, sink } = channel();
     pipe.attach(sink);
-    pipe.push(Buffer.from('pwd\r'));
+    pipe.offer(undefined, Buffer.from('pwd\r'));
     expect(writes.map((w) => w.data)).toEqual(['ls', ' -l\r', 'pwd\r']);
     expect(pipe.received).toBe(10);
   });
@@ -75,28 +75,46 @@ describe('worker input pipe', () => {
     pipe.attach(sink);
     // Typing: taken at once, reported only every step.
     for (let i = 0; i < 60; i++) {
-      pipe.push(Buffer.from('ab'));
+      pipe.offer(undefined, Buffer.from('ab'));
       writes.shift()!.done();
     }
     expect(reports).toEqual([100]);
     // A backlog builds (nothing taken), then clears.
-    for (let i = 0; i < 5; i++) pipe.push(Buffer.alloc(50));
+    for (let i = 0; i < 5; i++) pipe.offer(undefined, Buffer.alloc(50));
     expect(pipe.backlog).toBe(250);
     for (const write of writes.splice(0)) write.done();
     expect(reports).toEqual([100, 220, 320, 370]);
   });
 
-  it('refuses input over its bound, and replayed credentials too, outside the input offset', () => {
+  it('drops input over its bound (counted, so offsets stay aligned), and refuses replayed credentials over it, outside the input offset', () => {
     const pipe = new InputPipe({ reportStepBytes: 100, maxBacklogBytes: 300 }, () => undefined);
     const { writes, sink } = channel();
     pipe.attach(sink);
-    expect(pipe.push(Buffer.alloc(250))).toBe(true);
-    expect(pipe.push(Buffer.alloc(51))).toBe(false);
+    expect(pipe.offer(undefined, Buffer.alloc(250))).toBe('accepted');
+    expect(pipe.offer(undefined, Buffer.alloc(51))).toBe('dropped');
+    expect(pipe.received).toBe(301);
     expect(pipe.inject(Buffer.from('secret\n'))).toBe(true);
     expect(pipe.inject(Buffer.alloc(100))).toBe(false);
-    expect(pipe.received).toBe(250);
+    expect(writes.map((w) => w.data.length)).toEqual([250, 7]);
     for (const write of writes.splice(0)) write.done();
     expect(pipe.backlog).toBe(0);
-    expect(pipe.taken).toBe(250);
+    expect(pipe.taken).toBe(301);
+  });
+
+  it('takes each input byte once by its offset: repeats are skipped, a gap is refused until filled', () => {
+    const pipe = new InputPipe({ reportStepBytes: 100, maxBacklogBytes: 1000 }, () => undefined);
+    const { writes, sink } = channel();
+    pipe.attach(sink);
+    expect(pipe.offer(0, Buffer.from('echo '))).toBe('accepted');
+    // Redis replayed a command after a failover: the same bytes again.
+    expect(pipe.offer(0, Buffer.from('echo '))).toBe('repeated');
+    // Partly new: only the new part goes in.
+    expect(pipe.offer(3, Buffer.from('o one'))).toBe('accepted');
+    // Redis lost `; two` (offset 8): what comes after it waits for it.
+    expect(pipe.offer(14, Buffer.from('\r'))).toBe('gap');
+    expect(pipe.received).toBe(8);
+    expect(pipe.offer(8, Buffer.from('; two\r'))).toBe('accepted');
+    expect(writes.map((w) => w.data).join('')).toBe('echo one; two\r');
+    expect(pipe.received).toBe(14);
   });
 });

@@ -10,7 +10,7 @@
  * decides what the socket's end, a takeover, a lost worker or this gateway's
  * shutdown mean for the session.
  *
- * One keystroke: browser-events (`data`) -> here (typed) -> terminal-streams
+ * One keystroke: browser-events (`data`) -> terminal-streams
  * (input window) -> worker-outbox -> bus. Its echo: bus -> gateway.ts (route)
  * -> here (deliver) -> terminal-streams (output) -> socket-writer -> socket.
  */
@@ -52,9 +52,8 @@ export class ClientConnection implements ConnectionContext {
     this.complaints = new LogBudget(this.log);
     this.outbox = new WorkerOutbox(parts.bus, this.log);
     this.streams = new TerminalStreams(socket, parts.settings.flow, parts.metrics, {
-      toWorker: (ack) => {
-        if (this.state.live && this.state.sid) this.toWorker({ ...ack, sid: this.state.sid });
-      },
+      toWorker: (message) => this.whenLive((sid) => this.toWorker({ ...message, sid })),
+      resync: () => this.reattach(),
       tell: (message) => this.tell(message),
       complaints: this.complaints,
     });
@@ -65,7 +64,7 @@ export class ClientConnection implements ConnectionContext {
       promptResponse: (response) => this.login.promptResponse(response),
       hostKeyResponse: (action) => this.login.hostKeyResponse(action),
       terminal: ({ cols, rows }) => this.whenLive((sid) => this.toWorker({ type: 'terminal', sid, cols, rows })),
-      data: (text) => this.typed(text),
+      data: (text) => this.streams.typed(text, this.state.live),
       resize: ({ cols, rows }) => this.whenLive((sid) => this.toWorker({ type: 'resize', sid, cols, rows })),
       control: (action) => this.control(action),
       exec: (request) => (this.state.live ? this.toWorker({ type: 'exec', sid: this.state.sid!, request }) : this.tell('No SSH connection')),
@@ -95,14 +94,19 @@ export class ClientConnection implements ConnectionContext {
       case 'auth-result':
         return this.login.deliver(message);
       case 'attached':
+        // Live already: the answer to a re-attach after lost messages.
+        if (this.state.live) return this.streams.inputReceivedUpTo(message.inputOffset);
+        return this.resumes.deliver(message);
       case 'attach-failed':
         return this.resumes.deliver(message);
       case 'output':
-        return this.streams.output(message.data);
+        return this.streams.output(message.offset, message.data, message.inputOffset);
       case 'exec-data':
         return this.streams.execOutput(message.message, message.bytes);
       case 'input-ack':
         return this.streams.inputTaken(message.offset);
+      case 'input-sync':
+        return this.streams.inputReceivedUpTo(message.offset);
       // After the output the worker sent before them, even if the socket holds some of it still.
       case 'exec-exit':
         return this.streams.inOrder(() => this.socket.emit('exec-exit', message.message));
@@ -150,12 +154,25 @@ export class ClientConnection implements ConnectionContext {
   }
 
   /**
-   * This gateway's inbox had to be recreated (Redis lost it): whatever the
-   * worker sent meanwhile is gone, so ask it to carry on from what this
-   * socket has actually received.
+   * Output to this socket may be missing (Redis lost messages to this
+   * gateway): ask the worker to carry on from what this socket has actually
+   * received. Its `attached` answer says what input arrived; the rest goes again.
    */
   reattach(): void {
     this.whenLive((sid) => this.toWorker(this.attachMessage(sid, this.streams.outputOffset)));
+  }
+
+  /**
+   * Whether this gateway can read its inbox: while Redis is away (restarting
+   * or failing over) the session is kept but nothing flows, and the user is
+   * told why on the status line, and again when it flows.
+   */
+  storeReachable(reachable: boolean): void {
+    this.whenLive(() => {
+      const value = reachable ? 'The cluster store is back: nothing was lost' : 'The cluster store (Redis) is unreachable: your session is kept, and resumes when it is back';
+      this.socket.emit('updateUI', { element: 'status', value });
+      if (reachable) this.socket.emit('updateUI', { element: 'status', value: 'Connected' });
+    });
   }
 
   /**
@@ -229,11 +246,6 @@ export class ClientConnection implements ConnectionContext {
     if (this.state.live && this.state.sid) send(this.state.sid);
   }
 
-  /** Input typed in the terminal, to the worker while its window has room (terminal-streams.ts). */
-  private typed(text: string): void {
-    const data = this.streams.typed(text, this.state.live);
-    if (data) this.toWorker({ type: 'input', sid: this.state.sid!, data });
-  }
 
   private control(action: 'replayCredentials' | 'reauth'): void {
     const { options } = this.parts.settings;
