@@ -12,6 +12,7 @@ import { PLACEMENT_QUEUE_NAME, keyLayout } from '../../shared/bus/keys.js';
 import { SubnetAllowList } from '../../shared/config/cidr.js';
 import { loadConfig } from '../../shared/config/load.js';
 import type { Config } from '../../shared/config/schema.js';
+import { redisTopology } from '../../shared/redis/topology.js';
 import { k8sEnvSettings, unknownSettings } from './env-names.js';
 import { formatProblems, isCustomResource, validateObjects } from './k8s-schema.js';
 import {
@@ -141,6 +142,18 @@ function cidrWithin(inner: string, outer: string): boolean {
   const toText = (value: number): string => [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
   const list = new SubnetAllowList([outer]);
   return list.allows(toText(start)) && list.allows(toText(last));
+}
+
+/** The ports a process reaches Redis on: the server's, or the nodes' and (with Sentinel) the sentinels'. */
+function redisPorts(config: Readonly<Config>): string[] {
+  const topology = redisTopology(config.cluster)!;
+  const ports =
+    topology.kind === 'server'
+      ? [Number(new URL(topology.url).port || 6379)]
+      : topology.kind === 'sentinel'
+        ? [6379, ...topology.sentinels.map((address) => address.port)]
+        : topology.nodes.map((address) => address.port);
+  return [...new Set(ports)].map((port) => `TCP/${port}`);
 }
 
 describe.each(KUSTOMIZE_TARGETS)('%s', (target) => {
@@ -329,7 +342,11 @@ describe.each(KUSTOMIZE_TARGETS)('%s', (target) => {
     if (!scaledObject) return; // this target has no KEDA
     const config = configOf(objects, role(objects, 'worker').container);
     const triggers = (scaledObject.spec as { triggers: { type: string; metadata: Record<string, string> }[] }).triggers;
-    const redis = triggers.find((trigger) => trigger.type === 'redis');
+    // KEDA's scaler for the way the fleet reaches Redis: one server, Sentinel, or a Redis Cluster.
+    const redis = triggers.find((trigger) => ['redis', 'redis-sentinel', 'redis-cluster'].includes(trigger.type));
+    const topology = redisTopology(config.cluster);
+    expect(redis?.type).toBe({ server: 'redis', sentinel: 'redis-sentinel', cluster: 'redis-cluster' }[topology!.kind]);
+    if (topology?.kind === 'sentinel') expect(redis?.metadata.sentinelMaster).toBe(topology.name);
     expect(redis?.metadata.listName).toBe(`${keyLayout(config.cluster.keyPrefix).bullPrefix()}:${PLACEMENT_QUEUE_NAME}:wait`);
     expect(Number(redis?.metadata.listLength)).toBeGreaterThan(0);
     const prometheus = triggers.find((trigger) => trigger.type === 'prometheus');
@@ -365,13 +382,14 @@ describe.each(KUSTOMIZE_TARGETS)('%s', (target) => {
     expect(admitted('prometheus')).toEqual([`TCP/${gatewayMetricsPort}`]);
     expect(gatewayMetricsPort).toBe(configOf(objects, gateway.container).metrics.port);
     expect(gatewayMetricsPort).not.toBe(gatewayPort);
-    expect(new Set(portsOf(gatewayPolicies.flatMap((policy) => policy.egress ?? [])))).toEqual(new Set(['TCP/6379', 'UDP/53', 'TCP/53']));
+    const redis = redisPorts(configOf(objects, gateway.container));
+    expect(new Set(portsOf(gatewayPolicies.flatMap((policy) => policy.egress ?? [])))).toEqual(new Set([...redis, 'UDP/53', 'TCP/53']));
     // Workers: in from Prometheus on the metrics port only; out to Redis, SSH and DNS.
     const workerIngress = workerPolicies.flatMap((policy) => policy.ingress ?? []);
     expect(new Set(portsOf(workerIngress))).toEqual(new Set([`TCP/${metricsPort}`]));
     expect(workerIngress.flatMap((rule) => rule.from ?? [{}]).map((peer) => peer.podSelector?.matchLabels?.['app.kubernetes.io/name'])).toEqual(['prometheus']);
     const workerEgress = workerPolicies.flatMap((policy) => policy.egress ?? []);
-    expect(new Set(portsOf(workerEgress))).toEqual(new Set(['TCP/6379', 'TCP/22', 'UDP/53', 'TCP/53']));
+    expect(new Set(portsOf(workerEgress))).toEqual(new Set([...redisPorts(configOf(objects, worker.container)), 'TCP/22', 'UDP/53', 'TCP/53']));
 
     // The subnets sessions may reach are inside what the SSH egress rule allows.
     const sshBlocks = workerEgress

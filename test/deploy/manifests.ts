@@ -10,7 +10,13 @@ import { parseAllDocuments } from 'yaml';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Every directory `kubectl apply -k` may be pointed at. */
-export const KUSTOMIZE_TARGETS = ['deploy/k8s/base', 'deploy/k8s/overlays/dev', 'deploy/k8s/overlays/prod'] as const;
+export const KUSTOMIZE_TARGETS = [
+  'deploy/k8s/base',
+  'deploy/k8s/overlays/dev',
+  'deploy/k8s/overlays/prod',
+  'deploy/k8s/overlays/prod-redis-sentinel',
+  'deploy/k8s/overlays/prod-redis-cluster',
+] as const;
 export type KustomizeTarget = (typeof KUSTOMIZE_TARGETS)[number];
 
 export interface K8sObject {
