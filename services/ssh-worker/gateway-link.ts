@@ -66,7 +66,7 @@ export class GatewayLink implements OutputSink {
   send(offset: number, data: Buffer, inputOffset?: number): Promise<unknown> {
     const gateway = this.carrier;
     if (!gateway) return Promise.resolve();
-    return this.bus.post(gateway, { type: 'output', sid: this.sid, offset, ...(inputOffset !== undefined && { inputOffset }), data }).then(
+    return this.bus.post(gateway, { type: 'output', sid: this.sid, offset, inputOffset, data }).then(
       (delivered) => this.settled(gateway, delivered),
       (error: Error) => this.log.warn({ err: error.message }, 'could not reach the gateway with output'),
     );

@@ -69,17 +69,12 @@ export class RedisBus<Out extends BusMessage> extends EventEmitter<RedisBusEvent
     // on the replica that takes over: a node leaving it, and its slot map
     // changing, tell. (Any node: which one held the inbox is not worth
     // knowing for a rare event.) A read that fails outright tells too (readLoop).
-    if (isCluster(options.reader)) {
-      options.reader.on('-node', () => this.interrupt());
-      options.reader.on('refresh', () => {
-        if (this.interrupted) void this.recover().catch(() => undefined);
-      });
-    } else {
-      options.reader.on('close', () => this.interrupt());
-      options.reader.on('ready', () => {
-        if (this.interrupted) void this.recover().catch(() => undefined);
-      });
-    }
+    const [lost, back] = isCluster(options.reader) ? (['-node', 'refresh'] as const) : (['close', 'ready'] as const);
+    options.reader.on(lost, () => this.interrupt());
+    options.reader.on(back, () => {
+      // A recovery that fails is tried again by the read loop, before its next read.
+      if (this.interrupted) this.recover().catch((error: Error) => this.emit('error', error, 'inbox recovery'));
+    });
   }
 
   /** Creates the inbox and starts renewing its TTL. Call before announcing the address. */

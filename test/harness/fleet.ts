@@ -31,7 +31,7 @@ export interface FleetOptions {
   gatewayEnv?: Record<string, string>;
   /** How the cluster's own redis-server is set up: AUTH, TLS. */
   redis?: Pick<RedisOptions, 'password' | 'tls'>;
-  /** Run on a Redis watched by Sentinel, or on a Redis Cluster, instead of one redis-server. */
+  /** Run on a Redis watched by Sentinel, or on a Redis Cluster, instead of one redis-server (`redis` sets its AUTH and TLS). */
   redisTopology?: 'sentinel' | 'cluster';
 }
 
@@ -115,7 +115,7 @@ export async function startFleet(mode: FleetMode, options: FleetOptions = {}): P
 
     let redisEnv: Record<string, string>;
     if (options.redisTopology) {
-      redisTopology = await (options.redisTopology === 'sentinel' ? startRedisSentinel() : startRedisCluster());
+      redisTopology = await (options.redisTopology === 'sentinel' ? startRedisSentinel(options.redis) : startRedisCluster(options.redis));
       redisEnv = redisTopology.env;
     } else {
       redis = await startRedis(options.redis);

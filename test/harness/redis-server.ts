@@ -68,7 +68,7 @@ interface RunningRedis {
   redis: ServiceProcess;
 }
 
-interface Certificates {
+export interface Certificates {
   caFile: string;
   certFile: string;
   keyFile: string;
@@ -77,7 +77,7 @@ interface Certificates {
 const run = promisify(execFile);
 
 /** A throwaway CA and a server certificate for `address`, made with openssl. */
-async function makeCertificates(dir: string, address: string): Promise<Certificates> {
+export async function makeCertificates(dir: string, address: string): Promise<Certificates> {
   const file = (name: string) => join(dir, name);
   await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('ca.key'), '-out', file('ca.crt'), '-days', '2', '-subj', '/CN=fleet-test-ca']);
   await run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', `/CN=${address}`]);
