@@ -31,7 +31,7 @@ async function run(m: Measurement) {
   const result = await (m.scenario === 'throughput'
     ? measureThroughput(open, m.bytes, m.pids, m.timeoutMs)
     : m.scenario === 'echo'
-      ? measureEchoLatency(open, m.warmup, m.samples, m.timeoutMs)
+      ? measureEchoLatency(open, m.warmup, m.samples, m.pids, m.timeoutMs)
       : measureSessionSetup(open, m.sessions, m.pids, m.timeoutMs));
   await sessionsEnded(m.sshdPid);
   return result;

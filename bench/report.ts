@@ -53,6 +53,11 @@ export function renderReport(results: BenchResults): string {
     })),
     { measure: 'echo p50 ms', direct: pick(echo.direct, (r) => r.p50Ms), fleet: pick(echo.cluster, (r) => r.p50Ms), digits: 3, target: { bound: 'at most', value: 1.6 } },
     { measure: 'echo p99 ms', direct: pick(echo.direct, (r) => r.p99Ms), fleet: pick(echo.cluster, (r) => r.p99Ms), digits: 3, target: { bound: 'at most', value: 4 } },
+    ...CLUSTER_ROLES.map((role): Row => ({
+      measure: `CPU us per keystroke round trip, ${role}`,
+      fleet: pick(echo.cluster, (r) => r.cpuUsPerKeystroke[role] ?? Number.NaN),
+      digits: 0,
+    })),
     { measure: `${n}-session setup s`, direct: pick(sessions.direct, (r) => r.seconds), fleet: pick(sessions.cluster, (r) => r.seconds), digits: 2 },
     ...CLUSTER_ROLES.map((role): Row => ({
       measure: role === 'worker' ? 'memory KiB/session, worker (direct: the ssh2 client process)' : `memory KiB/session, ${role}`,

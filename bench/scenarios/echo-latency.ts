@@ -2,9 +2,12 @@
  * Keystroke-to-echo latency: single characters typed one at a time into
  * bash's readline, each timed from sending it to receiving its echo. The
  * line is cleared with Ctrl-U before it could wrap, so every echo is the
- * same one-byte redisplay.
+ * same one-byte redisplay. The CPU of the measured processes over the timed
+ * keystrokes, divided by their number, is each process's cost per keystroke
+ * round trip (input in, echo out; the Ctrl-U every 40 keys included).
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import { cpuMs, delta, sample, type Pids } from '../process-usage.js';
 import { percentile } from '../stats.js';
 import { waitForPrompt, within, type Shell } from '../shell.js';
 
@@ -13,6 +16,8 @@ export interface EchoResult {
   p99Ms: number;
   /** Every timed keystroke, in order (warm-up excluded). */
   samplesMs: number[];
+  /** CPU microseconds per timed keystroke, by measured process. */
+  cpuUsPerKeystroke: Record<string, number>;
 }
 
 const KEYS = 'abcdefghijklmnopqrstuvwxyz';
@@ -23,7 +28,7 @@ const CTRL_U = '\x15';
 const QUIET_MS = 10;
 const ECHO_TIMEOUT_MS = 5_000;
 
-export async function measureEchoLatency(open: () => Promise<Shell>, warmup: number, samples: number, timeoutMs: number): Promise<EchoResult> {
+export async function measureEchoLatency(open: () => Promise<Shell>, warmup: number, samples: number, pids: Pids, timeoutMs: number): Promise<EchoResult> {
   const shell = await within(open(), 30_000, 'login');
   try {
     await waitForPrompt(shell, 30_000);
@@ -40,7 +45,9 @@ export async function measureEchoLatency(open: () => Promise<Shell>, warmup: num
     });
 
     const samplesMs: number[] = [];
+    let cpuBefore: Record<string, number> = {};
     for (let i = 0; i < warmup + samples; i++) {
+      if (i === warmup) cpuBefore = sample(pids, cpuMs);
       if (Date.now() > deadline) throw new Error(`${i} of ${warmup + samples} keystrokes done after ${timeoutMs} ms`);
       if (i > 0 && i % KEYS_PER_LINE === 0) await clearLine(shell, activity);
       const key = KEYS[i % KEYS.length]!;
@@ -52,7 +59,8 @@ export async function measureEchoLatency(open: () => Promise<Shell>, warmup: num
       echoed = undefined;
       if (i >= warmup) samplesMs.push(Number(at - sent) / 1e6);
     }
-    return { p50Ms: percentile(samplesMs, 50), p99Ms: percentile(samplesMs, 99), samplesMs };
+    const cpuUsPerKeystroke = Object.fromEntries(Object.entries(delta(cpuBefore, sample(pids, cpuMs))).map(([role, ms]) => [role, (ms * 1000) / samples]));
+    return { p50Ms: percentile(samplesMs, 50), p99Ms: percentile(samplesMs, 99), samplesMs, cpuUsPerKeystroke };
   } finally {
     shell.close();
   }
