@@ -10,7 +10,7 @@
  * and transactions must keep their keys in one slot (bus/keys.ts says how).
  */
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import type { RedisTopology } from './topology.js';
+import type { RedisCredentials, RedisTopology } from './topology.js';
 
 /** What the rest of the code talks to: one server (direct or via Sentinel) or a Redis Cluster. */
 export type RedisClient = Redis | Cluster;
@@ -27,6 +27,11 @@ const backOff = (attempt: number): number => Math.min(50 * 2 ** attempt, 2_000);
 /** After a failover the old primary, if it lives, answers writes with READONLY: go find the new one, and resend. */
 const RECONNECT_AND_RESEND = 2;
 const reconnectOnError = (error: Error): false | 2 => (error.message.startsWith('READONLY') ? RECONNECT_AND_RESEND : false);
+
+/** AUTH/ACL and TLS for the Redis nodes (TLS trusts Node's store: NODE_EXTRA_CA_CERTS adds a private CA). */
+function nodeAccess({ username, password, tls }: RedisCredentials): RedisOptions {
+  return { ...(username && { username }), ...(password && { password }), ...(tls && { tls: {} }) };
+}
 
 export function connectRedis(topology: RedisTopology, connectionName: string, options: ConnectOptions = {}): RedisClient {
   const perConnection = { connectionName, maxRetriesPerRequest: null, reconnectOnError };
@@ -45,10 +50,9 @@ export function connectRedis(topology: RedisTopology, connectionName: string, op
         retryStrategy: backOff,
         sentinels: topology.sentinels,
         name: topology.name,
-        ...(credentials.username && { username: credentials.username }),
-        ...(credentials.password && { password: credentials.password }),
+        ...nodeAccess(credentials),
         ...(topology.sentinelPassword && { sentinelPassword: topology.sentinelPassword }),
-        ...(credentials.tls && { tls: {}, enableTLSForSentinelMode: true, sentinelTLS: {} }),
+        ...(credentials.tls && { enableTLSForSentinelMode: true, sentinelTLS: {} }),
         sentinelRetryStrategy: backOff,
         // Not ioredis's failoverDetector: its reconnect on +switch-master,
         // arriving while a client is still resolving the primary, ends that
@@ -60,12 +64,7 @@ export function connectRedis(topology: RedisTopology, connectionName: string, op
     case 'cluster': {
       const { credentials } = topology;
       const clusterOptions: ClusterOptions = {
-        redisOptions: {
-          ...perConnection,
-          ...(credentials.username && { username: credentials.username }),
-          ...(credentials.password && { password: credentials.password }),
-          ...(credentials.tls && { tls: {} }),
-        },
+        redisOptions: { ...perConnection, ...nodeAccess(credentials) },
         enableOfflineQueue: true,
         clusterRetryStrategy: backOff,
         // A master that dies takes the cluster a few seconds (cluster-node-timeout
