@@ -6,13 +6,14 @@
  * prefix, so one Redis can serve several clusters.
  */
 import { readFile } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFleet, type Fleet } from '../harness/fleet.js';
 import { ProtocolClient } from '../harness/protocol-client.js';
 import { startSshd, type SshdHandle } from '../harness/sshd.js';
+import { firstReply } from '../harness/redis-ping.js';
 
 const REDIS_PASSWORD = 'redis-pw-for-the-fleet-8931';
 let sshd: SshdHandle;
@@ -28,17 +29,6 @@ afterAll(async () => {
   await fleet?.stop();
   await sshd?.stop();
 });
-
-/** The first reply line Redis gives to a PING on a raw connection, or why there was none. */
-function firstReply(socket: Socket): Promise<string> {
-  return new Promise((resolve) => {
-    socket.setTimeout(2_000, () => resolve('timeout'));
-    socket.once('data', (data) => resolve(data.toString('latin1').split('\r\n')[0]!));
-    socket.once('error', (error) => resolve(`error: ${error.message}`));
-    socket.once('close', () => resolve('closed'));
-    socket.write('PING\r\n');
-  });
-}
 
 it('runs sessions over TLS with AUTH, and keeps every key under the cluster prefix', async () => {
   expect(fleet.redis!.url).toMatch(/^rediss:\/\/:/);

@@ -5,26 +5,16 @@
  * NODE_EXTRA_CA_CERTS), the nodes refuse plaintext and password-less
  * clients, and every key the cluster wrote sits under its prefix.
  */
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFleet, type Fleet } from '../harness/fleet.js';
 import { ProtocolClient } from '../harness/protocol-client.js';
 import type { startRedisCluster, startRedisSentinel } from '../harness/redis-topologies.js';
 import { startSshd, type SshdHandle } from '../harness/sshd.js';
+import { firstReply } from '../harness/redis-ping.js';
 
 const REDIS_PASSWORD = 'redis-topology-pw-5521';
-
-/** The first reply line to a PING on a raw connection, or why there was none. */
-function firstReply(socket: Socket): Promise<string> {
-  return new Promise((resolve) => {
-    socket.setTimeout(2_000, () => resolve('timeout'));
-    socket.once('data', (data) => resolve(data.toString('latin1').split('\r\n')[0]!));
-    socket.once('error', (error) => resolve(`error: ${error.message}`));
-    socket.once('close', () => resolve('closed'));
-    socket.write('PING\r\n');
-  });
-}
 
 describe.each(['sentinel', 'cluster'] as const)('Redis %s with AUTH and TLS', (topology) => {
   let sshd: SshdHandle;
