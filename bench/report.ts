@@ -5,6 +5,7 @@
  * its percentiles over the kills, and its raw values are the kills.
  * Scenarios that did not run (BENCH_ONLY) leave their rows out.
  */
+import { renderCrowd } from './crowd/crowd-report.js';
 import { SCENARIOS, type BenchResults, type Sample } from './results.js';
 import type { ResumeResult } from './scenarios/resume.js';
 import type { ThroughputResult } from './scenarios/throughput.js';
@@ -97,6 +98,7 @@ export function renderReport(results: BenchResults): string {
     'Medians over the rounds. Raw values per round, in round order:',
     '',
     ...shown.map(detailsLine),
+    ...(results.crowd ? ['', ...renderCrowd(results.crowd)] : []),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -1,6 +1,7 @@
 /** Everything one run measured, as written to .bench-results/<timestamp>.json. */
 import type { MachineInfo } from './machine.js';
 import type { EchoResult } from './scenarios/echo-latency.js';
+import type { CrowdResult } from './scenarios/crowd.js';
 import type { ResumeResult } from './scenarios/resume.js';
 import type { SessionSetupResult } from './scenarios/session-setup.js';
 import type { ThroughputResult } from './scenarios/throughput.js';
@@ -20,7 +21,7 @@ export interface ScenarioResults {
 }
 
 /** What BENCH_ONLY selects from. */
-export const SCENARIOS = ['throughput', 'echo', 'sessions', 'resume'] as const;
+export const SCENARIOS = ['throughput', 'echo', 'sessions', 'resume', 'crowd'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchConfig {
@@ -35,6 +36,7 @@ export interface BenchConfig {
   /** Recorded gateway SIGKILLs in the resume scenario, and the gateways in its cluster. */
   kills: number;
   resumeGateways: number;
+  crowd: CrowdConfig;
   /** Environment every fleet process ran with. */
   fleetEnv: Record<string, string>;
 }
@@ -46,6 +48,18 @@ export interface BenchResults extends ScenarioResults {
   config: BenchConfig;
   /** One run of the resume scenario (it has no variants and no rounds: its samples are the kills). */
   resume?: ResumeResult;
+  /** One run of the crowd scenario (its rounds are inside). */
+  crowd?: CrowdResult;
   /** The unrecorded first round of each scenario (smaller), kept for inspection. */
   warmup: ScenarioResults;
+}
+
+/** The crowd scenario's sizes and load (scenarios/crowd.ts). */
+export interface CrowdConfig {
+  steps: number[];
+  allInOneMax: number;
+  rate: number;
+  windowMs: number;
+  idleMs: number;
+  rounds: number;
 }

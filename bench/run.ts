@@ -17,6 +17,11 @@
  *                respawned on its port before the next kill (300 ms later).
  *                Fleet only (direct ssh2 has no resume) and no rounds: the
  *                kills are its samples. See scenarios/resume.ts.
+ *   crowd        thousands of terminals against a scripted ssh2 echo target,
+ *                grown in steps on the cluster and the all-in-one process:
+ *                time to open, memory per terminal, idle CPU, and CPU per
+ *                keystroke round trip at a fixed total keystroke rate spread
+ *                over the crowd. See scenarios/crowd.ts.
  *
  * The fleet runs as a cluster (1 gateway + 1 worker + redis-server) at
  * LOG_LEVEL=warn, plus the all-in-one process as extra rows; the sessions
@@ -37,13 +42,17 @@
  *   BENCH_SESSIONS    concurrent sessions in the setup scenario (default 200)
  *   BENCH_ALL_IN_ONE  0 skips the all-in-one rows (default 1)
  *   BENCH_KILLS       recorded gateway SIGKILLs in the resume scenario (default 20)
+ *   BENCH_CROWD       crowd sizes, comma-separated (default 100,1000,10000)
+ *   BENCH_CROWD_ALL_IN_ONE_MAX  largest crowd on the all-in-one baseline (default 1000)
+ *   BENCH_CROWD_RATE  keystrokes per second over the whole crowd (default 500)
+ *   BENCH_CROWD_ROUNDS  keystroke windows per crowd size and variant (default 3)
  *   BENCH_ONLY        comma-separated scenarios to run, of throughput, echo,
- *                     sessions, resume (default: all); the report leaves out
+ *                     sessions, resume, crowd (default: all); the report leaves out
  *                     the rows of the others. `soak` alone runs the churn
  *                     soak instead (bench/soak.ts, half an hour)
  *
- * With the defaults a run takes about 2.5 minutes on 2 cores (the resume
- * scenario about 15 s of it).
+ * With the defaults a run takes about 8 minutes on 2 cores (the resume
+ * scenario about 15 s of it, the crowd about 5 minutes).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -56,6 +65,7 @@ import type { ClientSpec, Measurement, MeasurementResult, ResultOf, ScenarioPara
 import { childCount, type Pids } from './process-usage.js';
 import { renderReport } from './report.js';
 import { SCENARIOS, type BenchConfig, type BenchResults, type ByVariant, type ScenarioName, type ScenarioResults, type Variant } from './results.js';
+import { measureCrowd } from './scenarios/crowd.js';
 import { measureResume } from './scenarios/resume.js';
 import { runSoak } from './soak.js';
 import type { ShellTarget } from './shell.js';
@@ -74,6 +84,9 @@ const MEASUREMENT_SLACK_MS = 120_000;
 const RESUME_GATEWAYS = 3;
 const RESUME_WARMUP_KILLS = 1;
 const RESUME_PAUSE_MS = 300;
+/** The crowd's keystroke windows, and its quiet window for idle CPU. */
+const CROWD_WINDOW_MS = 8_000;
+const CROWD_IDLE_MS = 5_000;
 /** After the resume scenario's cluster is stopped, its SSH session must be gone within this. */
 const SSHD_QUIET_TIMEOUT_MS = 30_000;
 
@@ -88,7 +101,23 @@ function readConfig(): Omit<BenchConfig, 'fleetEnv'> {
     allInOne: process.env.BENCH_ALL_IN_ONE !== '0',
     kills: positiveNumber('BENCH_KILLS', 20, true),
     resumeGateways: RESUME_GATEWAYS,
+    crowd: {
+      steps: positiveList('BENCH_CROWD', [100, 1000, 10_000]),
+      allInOneMax: positiveNumber('BENCH_CROWD_ALL_IN_ONE_MAX', 1000, true),
+      rate: positiveNumber('BENCH_CROWD_RATE', 500, false),
+      windowMs: CROWD_WINDOW_MS,
+      idleMs: CROWD_IDLE_MS,
+      rounds: positiveNumber('BENCH_CROWD_ROUNDS', 3, true),
+    },
   };
+}
+
+function positiveList(name: string, fallback: number[]): number[] {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const values = raw.split(',').map(Number);
+  if (values.some((value) => !Number.isInteger(value) || value <= 0)) throw new Error(`${name}=${raw}: expected comma-separated positive integers`);
+  return [...values].sort((a, b) => a - b);
 }
 
 function selectedScenarios(): ScenarioName[] {
@@ -238,6 +267,8 @@ async function main(): Promise<void> {
       await sshdQuiet(sshd);
     }
 
+    const crowd = selected('crowd') ? await measureCrowd({ ...config.crowd, env: fleetEnv, progress }) : undefined;
+
     const results: BenchResults = {
       date,
       durationSeconds: (Date.now() - started) / 1000,
@@ -245,6 +276,7 @@ async function main(): Promise<void> {
       config,
       ...recorded,
       ...(resume && { resume }),
+      ...(crowd && { crowd }),
       warmup,
     };
     const file = await saveResults(results);

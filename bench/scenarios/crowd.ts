@@ -1,0 +1,150 @@
+/**
+ * The crowd: thousands of open terminals on one machine, and what each
+ * keystroke costs among them. A scripted ssh2 target (an echo shell) and one
+ * crowd client per fleet run in processes of their own; the crowd grows in
+ * steps (BENCH_CROWD, e.g. 100, 1000, 10000) on the cluster (1 gateway + 1
+ * worker + Redis) and, up to BENCH_CROWD_ALL_IN_ONE_MAX, on the all-in-one
+ * process, its in-run baseline. At each step:
+ *
+ *   open       how long the step's new terminals took to log in and show
+ *              their prompt, and how many failed
+ *   memory     RSS of each role over its RSS before the crowd, per terminal
+ *   idle       CPU of each role with the crowd quiet, % of one core
+ *   keystroke  `rate` keystrokes a second spread round-robin over the crowd
+ *              for `windowMs`, each timed to its echo; the CPU of each role
+ *              over the window divided by the echoes is its CPU per
+ *              keystroke round trip (idle work included, as an operator
+ *              pays for it). One unrecorded warm-up window, then `rounds`
+ *              windows per variant, interleaved, the order rotated.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { startAllInOne, startCluster, type BenchFleet } from '../fleet.js';
+import { startCrowdClient, startEchoTarget, type CrowdClient } from '../crowd/crowd-processes.js';
+import type { GrowResult } from '../crowd/crowd-protocol.js';
+import { cpuMs, delta, rssKiB, sample, type Pids } from '../process-usage.js';
+
+export type CrowdVariant = 'cluster' | 'all-in-one';
+
+export interface CrowdParameters {
+  env: Record<string, string>;
+  steps: number[];
+  /** The all-in-one process takes the steps up to this size. */
+  allInOneMax: number;
+  rate: number;
+  windowMs: number;
+  idleMs: number;
+  rounds: number;
+  progress: (message: string) => void;
+}
+
+export interface KeystrokeWindow {
+  round: number;
+  position: number;
+  sent: number;
+  echoed: number;
+  seconds: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** CPU microseconds per echoed keystroke, by role. */
+  cpuUsPerKeystroke: Record<string, number>;
+}
+
+export interface CrowdStep {
+  variant: CrowdVariant;
+  terminals: number;
+  open: GrowResult;
+  /** RSS growth since before the crowd, KiB per open terminal, by role. */
+  kibPerTerminal: Record<string, number>;
+  rssKiB: Record<string, number>;
+  /** CPU with the crowd quiet, % of one core, by role. */
+  idleCpuPercent: Record<string, number>;
+  windows: KeystrokeWindow[];
+}
+
+export interface CrowdResult {
+  rate: number;
+  windowMs: number;
+  steps: CrowdStep[];
+}
+
+interface Contender {
+  variant: CrowdVariant;
+  fleet: BenchFleet;
+  client: CrowdClient;
+  rssBefore: Record<string, number>;
+  maxTerminals: number;
+}
+
+const WARMUP_WINDOW_MS = 2_000;
+/** Far beyond what a login takes: this only catches a crowd that stopped growing. */
+const GROW_TIMEOUT_PER_TERMINAL_MS = 50;
+
+export async function measureCrowd(p: CrowdParameters): Promise<CrowdResult> {
+  const stops: Array<() => Promise<void>> = [];
+  try {
+    const echo = await startEchoTarget();
+    stops.push(() => echo.stop());
+    const largest = Math.max(...p.steps);
+    // Room for the whole crowd on the one worker.
+    const env = { ...p.env, FLEET_WORKER_MAX_SESSIONS: String(largest + 100) };
+    const contenders: Contender[] = [];
+    const enlist = async (variant: CrowdVariant, fleet: BenchFleet, maxTerminals: number): Promise<void> => {
+      stops.push(fleet.stop);
+      const client = await startCrowdClient(fleet.url, echo.target);
+      stops.push(() => client.stop());
+      contenders.push({ variant, fleet, client, rssBefore: sample(fleet.pids, rssKiB), maxTerminals });
+    };
+    await enlist('cluster', await startCluster(env), largest);
+    if (p.allInOneMax > 0) await enlist('all-in-one', await startAllInOne(env), p.allInOneMax);
+
+    const steps: CrowdStep[] = [];
+    for (const terminals of p.steps) {
+      const here = contenders.filter((c) => terminals <= c.maxTerminals);
+      const atStep = new Map<CrowdVariant, CrowdStep>();
+      for (const contender of here) atStep.set(contender.variant, await growStep(contender, terminals, p));
+      for (const contender of here) await contender.client.type(p.rate, WARMUP_WINDOW_MS);
+      for (let round = 1; round <= p.rounds; round++) {
+        const order = here.map((_, i) => here[(i + round) % here.length]!);
+        for (const [position, contender] of order.entries()) {
+          const window = await keystrokeWindow(contender, p, round, position);
+          atStep.get(contender.variant)!.windows.push(window);
+          const cpu = Object.entries(window.cpuUsPerKeystroke).map(([role, us]) => `${role} ${us.toFixed(0)}`).join(', ');
+          p.progress(`crowd ${terminals} ${contender.variant} round ${round}/${p.rounds}: ${window.echoed} echoes, p50 ${window.p50Ms.toFixed(2)} ms; CPU us/keystroke ${cpu}`);
+        }
+      }
+      steps.push(...atStep.values());
+    }
+    return { rate: p.rate, windowMs: p.windowMs, steps };
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch((error: Error) => p.progress(`crowd cleanup: ${error.message}`));
+  }
+}
+
+async function growStep(contender: Contender, terminals: number, p: CrowdParameters): Promise<CrowdStep> {
+  const { fleet, client, variant } = contender;
+  const open = await client.grow(terminals, 60_000 + terminals * GROW_TIMEOUT_PER_TERMINAL_MS);
+  p.progress(`crowd ${variant}: ${open.open} open (${open.failed} failed) after ${open.seconds.toFixed(1)} s${open.failures.length ? `: ${open.failures.join('; ')}` : ''}`);
+  const idleCpuPercent = await idleCpu(fleet.pids, p.idleMs);
+  const rss = sample(fleet.pids, rssKiB);
+  const grown = delta(contender.rssBefore, rss);
+  const kibPerTerminal = Object.fromEntries(Object.entries(grown).map(([role, kib]) => [role, kib / Math.max(1, open.open)]));
+  const idle = Object.entries(idleCpuPercent).map(([role, pct]) => `${role} ${pct.toFixed(1)}%`).join(', ');
+  p.progress(`crowd ${variant} ${terminals}: idle CPU ${idle}`);
+  return { variant, terminals, open, kibPerTerminal, rssKiB: rss, idleCpuPercent, windows: [] };
+}
+
+async function idleCpu(pids: Pids, ms: number): Promise<Record<string, number>> {
+  const before = sample(pids, cpuMs);
+  const started = Date.now();
+  await delay(ms);
+  const seconds = (Date.now() - started) / 1000;
+  return Object.fromEntries(Object.entries(delta(before, sample(pids, cpuMs))).map(([role, used]) => [role, used / seconds / 10]));
+}
+
+async function keystrokeWindow(contender: Contender, p: CrowdParameters, round: number, position: number): Promise<KeystrokeWindow> {
+  const before = sample(contender.fleet.pids, cpuMs);
+  const typed = await contender.client.type(p.rate, p.windowMs);
+  const used = delta(before, sample(contender.fleet.pids, cpuMs));
+  const cpuUsPerKeystroke = Object.fromEntries(Object.entries(used).map(([role, ms]) => [role, (ms * 1000) / Math.max(1, typed.echoed)]));
+  return { round, position, sent: typed.sent, echoed: typed.echoed, seconds: typed.seconds, p50Ms: typed.p50Ms, p99Ms: typed.p99Ms, cpuUsPerKeystroke };
+}
