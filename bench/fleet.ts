@@ -10,6 +10,8 @@ export interface BenchFleet {
   url: string;
   /** The fleet's processes by role, for CPU and memory readings. */
   pids: Pids;
+  /** The cluster's Redis, for INFO readings. */
+  redisUrl?: string;
   stop: () => Promise<void>;
 }
 
@@ -32,19 +34,20 @@ const WITHOUT_ABUSE_LIMITS = {
 };
 
 /** `pids` names the first gateway `gateway`, as it was at start. */
-export async function startCluster(env: Record<string, string>, options: { gateways?: number } = {}): Promise<BenchCluster> {
-  const fleet = await startFleet('cluster', { gateways: options.gateways ?? 1, workers: 1, env: { ...WITHOUT_ABUSE_LIMITS, ...env } });
+export async function startCluster(env: Record<string, string>, options: { gateways?: number; nodeArgs?: string[] } = {}): Promise<BenchCluster> {
+  const fleet = await startFleet('cluster', { gateways: options.gateways ?? 1, workers: 1, env: { ...WITHOUT_ABUSE_LIMITS, ...env }, nodeArgs: options.nodeArgs ?? [] });
   return {
     url: fleet.urls[0]!,
     urls: fleet.urls,
     gateways: fleet.gateways,
     respawnGateway: fleet.respawnGateway,
     pids: { gateway: fleet.gateways[0]!.pid, worker: fleet.workers[0]!.pid, redis: fleet.redis!.pid },
+    redisUrl: fleet.redis!.url,
     stop: fleet.stop,
   };
 }
 
-export async function startAllInOne(env: Record<string, string>): Promise<BenchFleet> {
-  const fleet = await startFleet('all-in-one', { env: { ...WITHOUT_ABUSE_LIMITS, ...env } });
+export async function startAllInOne(env: Record<string, string>, options: { nodeArgs?: string[] } = {}): Promise<BenchFleet> {
+  const fleet = await startFleet('all-in-one', { env: { ...WITHOUT_ABUSE_LIMITS, ...env }, nodeArgs: options.nodeArgs ?? [] });
   return { url: fleet.urls[0]!, pids: { 'all-in-one': fleet.gateways[0]!.pid }, stop: fleet.stop };
 }

@@ -46,6 +46,8 @@
  *   BENCH_CROWD_ALL_IN_ONE_MAX  largest crowd on the all-in-one baseline (default 1000)
  *   BENCH_CROWD_RATE  keystrokes per second over the whole crowd (default 500)
  *   BENCH_CROWD_ROUNDS  keystroke windows per crowd size and variant (default 3)
+ *   BENCH_PROFILE     1: the crowd's fleet processes run with --cpu-prof, profiles
+ *                     under .bench-results/ (summarize: node dist/bench/profile-summary.js DIR)
  *   BENCH_ONLY        comma-separated scenarios to run, of throughput, echo,
  *                     sessions, resume, crowd (default: all); the report leaves out
  *                     the rows of the others. `soak` alone runs the churn
@@ -267,7 +269,9 @@ async function main(): Promise<void> {
       await sshdQuiet(sshd);
     }
 
-    const crowd = selected('crowd') ? await measureCrowd({ ...config.crowd, env: fleetEnv, progress }) : undefined;
+    const profileDir = process.env.BENCH_PROFILE ? join(process.cwd(), '.bench-results', `profiles-${date.replace(/[:.]/g, '-')}`) : undefined;
+    const crowd = selected('crowd') ? await measureCrowd({ ...config.crowd, env: fleetEnv, progress, ...(profileDir && { profileDir }) }) : undefined;
+    if (profileDir) progress(`CPU profiles of the crowd's fleets: ${profileDir}`);
 
     const results: BenchResults = {
       date,

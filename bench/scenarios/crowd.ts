@@ -17,10 +17,12 @@
  *              pays for it). One unrecorded warm-up window, then `rounds`
  *              windows per variant, interleaved, the order rotated.
  */
+import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startAllInOne, startCluster, type BenchFleet } from '../fleet.js';
 import { startCrowdClient, startEchoTarget, type CrowdClient } from '../crowd/crowd-processes.js';
 import type { GrowResult } from '../crowd/crowd-protocol.js';
+import { redisCommandMeter, type RedisCommandMeter } from '../crowd/redis-commands.js';
 import { cpuMs, delta, rssKiB, sample, type Pids } from '../process-usage.js';
 
 export type CrowdVariant = 'cluster' | 'all-in-one';
@@ -34,6 +36,8 @@ export interface CrowdParameters {
   windowMs: number;
   idleMs: number;
   rounds: number;
+  /** Set: every fleet process runs with `--cpu-prof` and writes its profile under this directory on exit. */
+  profileDir?: string;
   progress: (message: string) => void;
 }
 
@@ -47,6 +51,8 @@ export interface KeystrokeWindow {
   p99Ms: number;
   /** CPU microseconds per echoed keystroke, by role. */
   cpuUsPerKeystroke: Record<string, number>;
+  /** Cluster only: Redis calls per echoed keystroke, by command (INFO commandstats). */
+  redisCallsPerKeystroke?: Record<string, number>;
 }
 
 export interface CrowdStep {
@@ -73,6 +79,7 @@ interface Contender {
   client: CrowdClient;
   rssBefore: Record<string, number>;
   maxTerminals: number;
+  redisCommands: RedisCommandMeter | undefined;
 }
 
 const WARMUP_WINDOW_MS = 2_000;
@@ -90,12 +97,19 @@ export async function measureCrowd(p: CrowdParameters): Promise<CrowdResult> {
     const contenders: Contender[] = [];
     const enlist = async (variant: CrowdVariant, fleet: BenchFleet, maxTerminals: number): Promise<void> => {
       stops.push(fleet.stop);
+      // --cpu-prof writes its profile when the process exits, and the fleet's stop is a SIGKILL.
+      if (p.profileDir !== undefined) stops.push(() => exitForProfiles(fleet.pids));
+      const redisCommands = fleet.redisUrl === undefined ? undefined : redisCommandMeter(fleet.redisUrl);
+      if (redisCommands) stops.push(async () => redisCommands.close());
       const client = await startCrowdClient(fleet.url, echo.target);
       stops.push(() => client.stop());
-      contenders.push({ variant, fleet, client, rssBefore: sample(fleet.pids, rssKiB), maxTerminals });
+      contenders.push({ variant, fleet, client, rssBefore: sample(fleet.pids, rssKiB), maxTerminals, redisCommands });
     };
-    await enlist('cluster', await startCluster(env), largest);
-    if (p.allInOneMax > 0) await enlist('all-in-one', await startAllInOne(env), p.allInOneMax);
+    const profiled = (variant: CrowdVariant): { nodeArgs: string[] } => ({
+      nodeArgs: p.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${p.profileDir}/${variant}`],
+    });
+    await enlist('cluster', await startCluster(env, profiled('cluster')), largest);
+    if (p.allInOneMax > 0) await enlist('all-in-one', await startAllInOne(env, profiled('all-in-one')), p.allInOneMax);
 
     const steps: CrowdStep[] = [];
     for (const terminals of p.steps) {
@@ -120,6 +134,17 @@ export async function measureCrowd(p: CrowdParameters): Promise<CrowdResult> {
   }
 }
 
+/** A second SIGINT makes a fleet process exit at once, through process.exit, which writes the profile. */
+async function exitForProfiles(pids: Pids): Promise<void> {
+  const node = Object.entries(pids).filter(([role]) => role !== 'redis').map(([, pid]) => pid);
+  for (const pid of node) {
+    process.kill(pid, 'SIGINT');
+    process.kill(pid, 'SIGINT');
+  }
+  const deadline = Date.now() + 30_000;
+  while (node.some((pid) => existsSync(`/proc/${pid}`)) && Date.now() < deadline) await delay(50);
+}
+
 async function growStep(contender: Contender, terminals: number, p: CrowdParameters): Promise<CrowdStep> {
   const { fleet, client, variant } = contender;
   const open = await client.grow(terminals, 60_000 + terminals * GROW_TIMEOUT_PER_TERMINAL_MS);
@@ -142,9 +167,18 @@ async function idleCpu(pids: Pids, ms: number): Promise<Record<string, number>> 
 }
 
 async function keystrokeWindow(contender: Contender, p: CrowdParameters, round: number, position: number): Promise<KeystrokeWindow> {
+  const { redisCommands } = contender;
+  await redisCommands?.reset();
   const before = sample(contender.fleet.pids, cpuMs);
   const typed = await contender.client.type(p.rate, p.windowMs);
   const used = delta(before, sample(contender.fleet.pids, cpuMs));
-  const cpuUsPerKeystroke = Object.fromEntries(Object.entries(used).map(([role, ms]) => [role, (ms * 1000) / Math.max(1, typed.echoed)]));
-  return { round, position, sent: typed.sent, echoed: typed.echoed, seconds: typed.seconds, p50Ms: typed.p50Ms, p99Ms: typed.p99Ms, cpuUsPerKeystroke };
+  const echoed = Math.max(1, typed.echoed);
+  const cpuUsPerKeystroke = Object.fromEntries(Object.entries(used).map(([role, ms]) => [role, (ms * 1000) / echoed]));
+  const window: KeystrokeWindow = { round, position, sent: typed.sent, echoed: typed.echoed, seconds: typed.seconds, p50Ms: typed.p50Ms, p99Ms: typed.p99Ms, cpuUsPerKeystroke };
+  if (!redisCommands) return window;
+  const commands = Object.entries(await redisCommands.read()).filter(([command]) => !METER_COMMANDS.has(command));
+  return { ...window, redisCallsPerKeystroke: Object.fromEntries(commands.map(([command, stat]) => [command, stat.calls / echoed])) };
 }
+
+/** The meter's own commands. */
+const METER_COMMANDS = new Set(['info', 'config|resetstat', 'config']);

@@ -31,6 +31,8 @@ export interface FleetOptions {
   gatewayEnv?: Record<string, string>;
   /** How the cluster's own redis-server is set up: AUTH, TLS. */
   redis?: Pick<RedisOptions, 'password' | 'tls'>;
+  /** Node options for every fleet process, before the entry point (the bench's --cpu-prof). */
+  nodeArgs?: readonly string[];
   /** Run on a Redis watched by Sentinel, or on a Redis Cluster, instead of one redis-server (`redis` sets its AUTH and TLS). */
   redisTopology?: 'sentinel' | 'cluster';
 }
@@ -105,7 +107,7 @@ export async function startFleet(mode: FleetMode, options: FleetOptions = {}): P
     if (mode === 'all-in-one') {
       const [port, metricsPort] = await Promise.all([freePort(), freePort()]);
       const url = `http://127.0.0.1:${port}`;
-      const server = spawnService('all-in-one', ENTRY.allInOne, { ...baseEnv, WEBSSH2_LISTEN_PORT: String(port), FLEET_METRICS_PORT: String(metricsPort) });
+      const server = spawnService('all-in-one', ENTRY.allInOne, { ...baseEnv, WEBSSH2_LISTEN_PORT: String(port), FLEET_METRICS_PORT: String(metricsPort) }, options.nodeArgs);
       started.push(server);
       await waitUntilReady(server, 'answering /readyz', () => answersReady(url), STARTUP_TIMEOUT_MS);
       const respawn = () => Promise.reject(new Error('the all-in-one process has no gateway to respawn'));
@@ -133,7 +135,7 @@ export async function startFleet(mode: FleetMode, options: FleetOptions = {}): P
     const workerPorts = await Promise.all(Array.from({ length: options.workers ?? 2 }, () => freePort()));
     const workerUrls = workerPorts.map((port) => `http://127.0.0.1:${port}`);
     const workers = workerPorts.map((port, i) =>
-      spawnService(`worker-${i}`, ENTRY.worker, { ...clusterEnv, ...options.workerEnv, FLEET_INSTANCE_ID: `worker-${i}`, FLEET_METRICS_PORT: String(port) }),
+      spawnService(`worker-${i}`, ENTRY.worker, { ...clusterEnv, ...options.workerEnv, FLEET_INSTANCE_ID: `worker-${i}`, FLEET_METRICS_PORT: String(port) }, options.nodeArgs),
     );
     started.push(...workers);
     const ports = await Promise.all(Array.from({ length: options.gateways ?? 2 }, () => freePort()));
@@ -150,7 +152,7 @@ export async function startFleet(mode: FleetMode, options: FleetOptions = {}): P
         FLEET_INSTANCE_ID: id,
         WEBSSH2_LISTEN_PORT: String(ports[index]),
         FLEET_METRICS_PORT: String(metricsPorts[index]),
-      });
+      }, options.nodeArgs);
       started.push(gateway);
       await waitUntilReady(gateway, 'answering /readyz', () => answersReady(urls[index]!), STARTUP_TIMEOUT_MS);
       return gateway;

@@ -28,9 +28,9 @@ export interface ServiceProcess {
 const OUTPUT_DRAIN_GRACE_MS = 1_000;
 const LOG_LINES_IN_ERRORS = 30;
 
-/** Runs one of our services (a built JS entry point) under the current Node binary. */
-export function spawnService(name: string, entry: string, env: Record<string, string>): ServiceProcess {
-  return spawnProcess(name, process.execPath, [entry], env);
+/** Runs one of our services (a built JS entry point) under the current Node binary, with `nodeArgs` (e.g. --cpu-prof) before it. */
+export function spawnService(name: string, entry: string, env: Record<string, string>, nodeArgs: readonly string[] = []): ServiceProcess {
+  return spawnProcess(name, process.execPath, [...nodeArgs, entry], env);
 }
 
 /** Runs any executable with captured output and exit-time cleanup. */
