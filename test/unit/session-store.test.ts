@@ -75,6 +75,21 @@ describe.each(stores)('session store (%s)', (_name, makeStore) => {
     expect(await store.renew('worker:w1', [{ sid: held.sid, fence: mine.fence }], 10_000)).toEqual(['renewed']);
   });
 
+  it('renews a heartbeat of more leases than one script call takes, each answer in its place', async () => {
+    const store = makeStore();
+    // More than two of the Redis store's batches of 500, with the odd ones out spread over them.
+    const sessions = Array.from({ length: 1_203 }, newSession);
+    const leases = [];
+    for (const [index, session] of sessions.entries()) {
+      await store.create(session, 10_000);
+      const owner = index % 401 === 7 ? 'worker:w2' : 'worker:w1';
+      const { fence } = (await store.claim(session.sid, owned(owner), 10_000)) as { fence: number };
+      leases.push({ sid: index % 499 === 3 ? `gone-${session.sid}` : session.sid, fence });
+    }
+    const expected = leases.map((lease, index) => (lease.sid.startsWith('gone-') ? 'gone' : index % 401 === 7 ? 'lost' : 'renewed'));
+    expect(await store.renew('worker:w1', leases, 10_000)).toEqual(expected);
+  });
+
   it('releases a session only for its owner and fence', async () => {
     const store = makeStore();
     const session = newSession();
