@@ -109,8 +109,12 @@ describe('gateway connection: terminal streams', () => {
 
     await rig.worker.post(gateway, { type: 'output', sid, offset: 0, data: Buffer.from('echo\r\n') });
     await client.waitForOutput('echo\r\n');
-    client.socket.emit('session:ack', { offset: 6 });
-    await waitFor(() => rig.worker.of('ack').some((m) => m.sid === sid && m.offset === 6), 'the ack on the worker');
+    // Acks reach the worker in steps (a quarter of the low-water mark at most), so a screenful more.
+    const screen = Buffer.alloc(Math.ceil(config.flow.lowWaterBytes / 4), 'x');
+    await rig.worker.post(gateway, { type: 'output', sid, offset: 6, data: screen });
+    await waitFor(() => client.output.length >= 6 + screen.length, 'the screenful in the client');
+    client.socket.emit('session:ack', { offset: 6 + screen.length });
+    await waitFor(() => rig.worker.of('ack').some((m) => m.sid === sid && m.offset === 6 + screen.length), 'the ack on the worker');
     client.close();
   });
 

@@ -30,7 +30,7 @@ describe('output acknowledgements', () => {
     expect(sent).toEqual([{ type: 'ack', offset: 50_000 }]);
   });
 
-  it("passes on a client's own acks in steps, and its last one in full", () => {
+  it("passes on a client's own acks in whole steps, even once it has caught up", () => {
     const { acks, sent, emit } = harness();
     emit(3000);
     expect(acks.fromClient(0)).toBe(true);
@@ -41,6 +41,11 @@ describe('output acknowledgements', () => {
     expect(acks.fromClient(1100)).toBe(true);
     expect(sent).toEqual([{ type: 'ack', offset: 1100 }]);
     expect(acks.fromClient(3000)).toBe(true);
+    expect(sent).toEqual([{ type: 'ack', offset: 1100 }, { type: 'ack', offset: 3000 }]);
+    // A keystroke's echo, rendered at once: less than a step, so no message to the worker.
+    emit(1);
+    acks.written({ output: 3001, exec: 0 });
+    expect(acks.fromClient(3001)).toBe(true);
     expect(sent).toEqual([{ type: 'ack', offset: 1100 }, { type: 'ack', offset: 3000 }]);
   });
 
@@ -59,10 +64,13 @@ describe('output acknowledgements', () => {
     emit(100);
     expect(acks.fromClient(101)).toBe(false);
     acks.restart(5000);
-    emit(5000);
-    acks.written({ output: 5100, exec: 0 });
-    expect(acks.fromClient(5100)).toBe(true);
-    expect(sent).toEqual([{ type: 'ack', offset: 5100 }]);
+    emit(6900);
+    // Steps count from the resume offset: 800 bytes past it is less than one.
+    expect(acks.fromClient(5800)).toBe(true);
+    acks.written({ output: 7000, exec: 0 });
+    expect(sent).toEqual([]);
+    expect(acks.fromClient(7000)).toBe(true);
+    expect(sent).toEqual([{ type: 'ack', offset: 7000 }]);
   });
 
   it('reports exec output written as byte counts in steps, and forgets what a previous socket never wrote', () => {

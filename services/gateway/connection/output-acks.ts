@@ -50,7 +50,7 @@ export class OutputAcks {
   /** The socket has written this much to the OS. */
   written(delivered: Delivered): void {
     this.delivered = { output: Math.max(this.delivered.output, delivered.output), exec: Math.max(this.delivered.exec, delivered.exec) };
-    this.reportOutput(false);
+    this.reportOutput();
     if (this.delivered.exec - this.execAcked >= this.stepBytes) {
       const bytes = this.delivered.exec - this.execAcked;
       this.execAcked = this.delivered.exec;
@@ -62,17 +62,20 @@ export class OutputAcks {
   fromClient(offset: number): boolean {
     if (offset > this.emitted()) return false;
     this.clientOffset = Math.max(this.clientOffset ?? 0, offset);
-    this.reportOutput(true);
+    this.reportOutput();
     return true;
   }
 
-  private reportOutput(fromClient: boolean): void {
+  /**
+   * Only whole steps are reported. The worker's view then trails the truth
+   * by less than a step, a quarter of the low-water mark at most, so a
+   * paused channel still resumes once the client has caught up; and a
+   * keystroke's echo, acknowledged by the page, costs no message to the
+   * worker (interactive output stays far inside a step).
+   */
+  private reportOutput(): void {
     const taken = this.clientOffset === undefined ? this.delivered.output : Math.min(this.clientOffset, this.delivered.output);
-    if (taken <= this.acked) return;
-    // A client that has rendered everything sent is told at once, so its
-    // window reopens without waiting for a step.
-    const caughtUp = fromClient && taken === this.emitted();
-    if (taken - this.acked < this.stepBytes && !caughtUp) return;
+    if (taken - this.acked < this.stepBytes) return;
     this.acked = taken;
     this.send({ type: 'ack', offset: taken });
   }
