@@ -10,7 +10,7 @@
  * Field names are one letter because terminal output is the hot path and
  * every entry carries them.
  */
-import { busMessageSchemas, inboxAddress, type BusMessage, type InboxAddress } from './messages.js';
+import { busMessageSchemas, INBOX_ADDRESS_PATTERN, type BusMessage, type InboxAddress } from './messages.js';
 
 export const BUS_FORMAT_VERSION = '1';
 
@@ -37,8 +37,8 @@ export class BusDecodeError extends Error {
   override readonly name = 'BusDecodeError';
 }
 
-/** Decodes the flat [name, value, name, value, ...] list that XREAD returns. */
-export function decodeEnvelope(fields: Buffer[]): Envelope {
+/** Decodes the flat [name, value, name, value, ...] list that XREAD returns; `sentAt` is the entry id's time. */
+export function decodeEnvelope(fields: Buffer[], sentAt?: number): Envelope {
   let version: string | undefined;
   let type: string | undefined;
   let from: string | undefined;
@@ -62,8 +62,9 @@ export function decodeEnvelope(fields: Buffer[]): Envelope {
   }
   if (version !== BUS_FORMAT_VERSION) throw new BusDecodeError(`unsupported bus format version ${String(version)}`);
   if (!type || !from || !sid || !body) throw new BusDecodeError('bus entry lacks a required field');
-  if (!inboxAddress.safeParse(from).success) throw new BusDecodeError(`bus entry from an unknown sender ${from}`);
-  return { from: from as InboxAddress, message: decodeMessage(type, sid, offset, inputOffset, body) };
+  if (!INBOX_ADDRESS_PATTERN.test(from)) throw new BusDecodeError(`bus entry from an unknown sender ${from}`);
+  const message = decodeMessage(type, sid, offset, inputOffset, body);
+  return sentAt === undefined ? { from: from as InboxAddress, message } : { from: from as InboxAddress, message, sentAt };
 }
 
 /**
@@ -74,8 +75,9 @@ export function decodeEnvelope(fields: Buffer[]): Envelope {
 function decodeMessage(type: string, sid: string, offset: string | undefined, inputOffset: string | undefined, body: Buffer): BusMessage {
   if (type === 'input') return offset === undefined ? { type: 'input', sid, data: body } : { type: 'input', sid, offset: byteOffset(type, offset), data: body };
   if (type === 'output') {
-    const output = { type: 'output' as const, sid, offset: byteOffset(type, offset), data: body };
-    return inputOffset === undefined ? output : { ...output, inputOffset: byteOffset(type, inputOffset) };
+    return inputOffset === undefined
+      ? { type: 'output', sid, offset: byteOffset(type, offset), data: body }
+      : { type: 'output', sid, offset: byteOffset(type, offset), inputOffset: byteOffset(type, inputOffset), data: body };
   }
   const schema = busMessageSchemas.get(type);
   if (!schema) throw new BusDecodeError(`unknown bus message type ${type}`);

@@ -32,7 +32,9 @@ export type InboxAddress = `gw:${string}` | `worker:${string}`;
 export type GatewayAddress = `gw:${string}`;
 
 const INBOX_NAME = '[A-Za-z0-9._-]+';
-export const inboxAddress = z.string().regex(new RegExp(`^(gw|worker):${INBOX_NAME}$`)) as z.ZodType<InboxAddress>;
+/** The pattern of an inbox address; the codec tests every entry's sender against it directly (the hot path). */
+export const INBOX_ADDRESS_PATTERN = new RegExp(`^(gw|worker):${INBOX_NAME}$`);
+export const inboxAddress = z.string().regex(INBOX_ADDRESS_PATTERN) as z.ZodType<InboxAddress>;
 export const gatewayAddress = z.string().regex(new RegExp(`^gw:${INBOX_NAME}$`)) as z.ZodType<GatewayAddress>;
 
 const sid = z.string().min(1).max(128);

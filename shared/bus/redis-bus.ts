@@ -167,7 +167,7 @@ export class RedisBus<Out extends BusMessage> extends EventEmitter<RedisBusEvent
         let envelope: Envelope;
         try {
           // A stream entry id starts with the ms at which Redis appended it.
-          envelope = { ...decodeEnvelope(fields), sentAt: Number(this.lastId.slice(0, this.lastId.indexOf('-'))) };
+          envelope = decodeEnvelope(fields, Number(this.lastId.slice(0, this.lastId.indexOf('-'))));
         } catch (error) {
           this.emit('error', error as Error, 'inbox decode');
           continue;
