@@ -108,6 +108,11 @@ export class Gateway implements SessionRoutes {
         clientAddress,
         handoffId: handoffIdOf(socket.request.headers.cookie, arrivedOverHttps(socket.request, this.proxyTrust)),
       });
+      // Nothing reads the handshake's HTTP request after this, and Engine.IO
+      // would keep it (headers, parser state) for the life of the socket: a
+      // few KiB per terminal, which thousands of terminals feel. Socket.IO's
+      // own advice for large deployments.
+      (socket.conn as { request: unknown }).request = null;
       this.sockets.add(connection);
       socket.once('disconnect', () => this.sockets.delete(connection));
     });
