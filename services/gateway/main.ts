@@ -30,11 +30,15 @@ const keys = keyLayout(config.cluster.keyPrefix);
 const commands = connectRedis(topology, `gateway:${instanceId}`, { autoPipelining: true });
 const reader = connectRedis(topology, `gateway:${instanceId}:inbox`);
 const state = connectRedis(topology, `gateway:${instanceId}:state`);
+// BullMQ defines its dozens of Lua scripts on the connection it is given, and
+// ioredis copies every defined script into each pipeline and MULTI: on a
+// connection of their own they do not weigh on the session store's.
+const placementConnection = connectRedis(topology, `gateway:${instanceId}:placement`);
 const adapterPub = connectRedis(topology, `gateway:${instanceId}:adapter-pub`);
 const adapterSub = connectRedis(topology, `gateway:${instanceId}:adapter-sub`, { shardedSubscriber: true });
 const registry = new Registry();
 const busMetrics = new BusMetrics(registry);
-const clients = { commands, reader, state, adapterPub, adapterSub };
+const clients = { commands, reader, state, placement: placementConnection, adapterPub, adapterSub };
 watchRedisClients(clients, 'commands', busMetrics, log);
 
 const bus = new RedisBus<ToWorker>({ address: `gw:${instanceId}`, keys, commands, reader, inboxTtlMs: config.cluster.leaseTtlMs });
@@ -45,7 +49,7 @@ bus.on('error', (error, context) => {
 bus.on('messages-lost', (cause) => busMetrics.inboxMayHaveLost(cause));
 let shuttingDown = false;
 let started = false;
-const placement = new BullmqPlacementQueue(state, keys);
+const placement = new BullmqPlacementQueue(placementConnection, keys);
 const metrics = new GatewayMetrics(registry, busMetrics, {
   sockets: () => gateway.socketCount,
   sessions: () => gateway.sessionCount,
