@@ -22,7 +22,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { startAllInOne, startCluster, type BenchFleet } from '../fleet.js';
 import { startCrowdClient, startEchoTarget, type CrowdClient } from '../crowd/crowd-processes.js';
 import type { GrowResult } from '../crowd/crowd-protocol.js';
-import { redisCommandMeter, type RedisCommandMeter } from '../crowd/redis-commands.js';
+import { redisCommandMeter, type CommandStat, type RedisCommandMeter } from '../crowd/redis-commands.js';
 import { cpuMs, delta, rssKiB, sample, type Pids } from '../process-usage.js';
 
 export type CrowdVariant = 'cluster' | 'all-in-one';
@@ -59,6 +59,14 @@ export interface CrowdStep {
   variant: CrowdVariant;
   terminals: number;
   open: GrowResult;
+  /**
+   * CPU ms per terminal opened in this step, by role, with the crowd's own
+   * processes (`client`, `target`) beside the fleet's: logins are CPU-bound
+   * on 2 cores, so this says who spends it.
+   */
+  openCpuMsPerLogin: Record<string, number>;
+  /** Cluster only: Redis calls per terminal opened in this step, by command. */
+  openRedisCallsPerLogin?: Record<string, number>;
   /** RSS growth since before the crowd, KiB per open terminal, by role. */
   kibPerTerminal: Record<string, number>;
   rssKiB: Record<string, number>;
@@ -80,6 +88,10 @@ interface Contender {
   rssBefore: Record<string, number>;
   maxTerminals: number;
   redisCommands: RedisCommandMeter | undefined;
+  /** The crowd's processes: the echo target and this fleet's crowd client. */
+  crowdPids: Pids;
+  /** Terminals open after the last step. */
+  opened?: number;
 }
 
 const WARMUP_WINDOW_MS = 2_000;
@@ -103,7 +115,8 @@ export async function measureCrowd(p: CrowdParameters): Promise<CrowdResult> {
       if (redisCommands) stops.push(async () => redisCommands.close());
       const client = await startCrowdClient(fleet.url, echo.target);
       stops.push(() => client.stop());
-      contenders.push({ variant, fleet, client, rssBefore: sample(fleet.pids, rssKiB), maxTerminals, redisCommands });
+      const crowdPids = { client: client.pid, target: echo.pid };
+      contenders.push({ variant, fleet, client, rssBefore: sample(fleet.pids, rssKiB), maxTerminals, redisCommands, crowdPids });
     };
     const profiled = (variant: CrowdVariant): { nodeArgs: string[] } => ({
       nodeArgs: p.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${p.profileDir}/${variant}`],
@@ -147,15 +160,23 @@ async function exitForProfiles(pids: Pids): Promise<void> {
 
 async function growStep(contender: Contender, terminals: number, p: CrowdParameters): Promise<CrowdStep> {
   const { fleet, client, variant } = contender;
+  const everyone = { ...fleet.pids, ...contender.crowdPids };
+  await contender.redisCommands?.reset();
+  const cpuBefore = sample(everyone, cpuMs);
   const open = await client.grow(terminals, 60_000 + terminals * GROW_TIMEOUT_PER_TERMINAL_MS);
-  p.progress(`crowd ${variant}: ${open.open} open (${open.failed} failed) after ${open.seconds.toFixed(1)} s${open.failures.length ? `: ${open.failures.join('; ')}` : ''}`);
+  const opened = Math.max(1, terminals - (contender.opened ?? 0));
+  const openCpuMsPerLogin = Object.fromEntries(Object.entries(delta(cpuBefore, sample(everyone, cpuMs))).map(([role, ms]) => [role, ms / opened]));
+  contender.opened = open.open;
+  const calls = contender.redisCommands && perUnit(await contender.redisCommands.read(), opened);
+  const perLogin = Object.entries(openCpuMsPerLogin).map(([role, ms]) => `${role} ${ms.toFixed(2)}`).join(', ');
+  p.progress(`crowd ${variant}: ${open.open} open (${open.failed} failed) after ${open.seconds.toFixed(1)} s; CPU ms per login ${perLogin}${open.failures.length ? `: ${open.failures.join('; ')}` : ''}`);
   const idleCpuPercent = await idleCpu(fleet.pids, p.idleMs);
   const rss = sample(fleet.pids, rssKiB);
   const grown = delta(contender.rssBefore, rss);
   const kibPerTerminal = Object.fromEntries(Object.entries(grown).map(([role, kib]) => [role, kib / Math.max(1, open.open)]));
   const idle = Object.entries(idleCpuPercent).map(([role, pct]) => `${role} ${pct.toFixed(1)}%`).join(', ');
   p.progress(`crowd ${variant} ${terminals}: idle CPU ${idle}`);
-  return { variant, terminals, open, kibPerTerminal, rssKiB: rss, idleCpuPercent, windows: [] };
+  return { variant, terminals, open, openCpuMsPerLogin, ...(calls && { openRedisCallsPerLogin: calls }), kibPerTerminal, rssKiB: rss, idleCpuPercent, windows: [] };
 }
 
 async function idleCpu(pids: Pids, ms: number): Promise<Record<string, number>> {
@@ -176,8 +197,12 @@ async function keystrokeWindow(contender: Contender, p: CrowdParameters, round: 
   const cpuUsPerKeystroke = Object.fromEntries(Object.entries(used).map(([role, ms]) => [role, (ms * 1000) / echoed]));
   const window: KeystrokeWindow = { round, position, sent: typed.sent, echoed: typed.echoed, seconds: typed.seconds, p50Ms: typed.p50Ms, p99Ms: typed.p99Ms, cpuUsPerKeystroke };
   if (!redisCommands) return window;
-  const commands = Object.entries(await redisCommands.read()).filter(([command]) => !METER_COMMANDS.has(command));
-  return { ...window, redisCallsPerKeystroke: Object.fromEntries(commands.map(([command, stat]) => [command, stat.calls / echoed])) };
+  return { ...window, redisCallsPerKeystroke: perUnit(await redisCommands.read(), echoed) };
+}
+
+/** Calls of each command (but the meter's own) per keystroke, login, ... */
+function perUnit(stats: Record<string, CommandStat>, units: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(stats).filter(([command]) => !METER_COMMANDS.has(command)).map(([command, stat]) => [command, stat.calls / units]));
 }
 
 /** The meter's own commands. */
