@@ -1,7 +1,7 @@
 /** Everything one run measured, as written to .bench-results/<timestamp>.json. */
 import type { MachineInfo } from './machine.js';
 import type { EchoResult } from './scenarios/echo-latency.js';
-import type { CrowdResult } from './scenarios/crowd.js';
+import type { CrowdConfig, CrowdResult } from './scenarios/crowd.js';
 import type { ResumeResult } from './scenarios/resume.js';
 import type { SessionSetupResult } from './scenarios/session-setup.js';
 import type { ThroughputResult } from './scenarios/throughput.js';
@@ -52,14 +52,4 @@ export interface BenchResults extends ScenarioResults {
   crowd?: CrowdResult;
   /** The unrecorded first round of each scenario (smaller), kept for inspection. */
   warmup: ScenarioResults;
-}
-
-/** The crowd scenario's sizes and load (scenarios/crowd.ts). */
-export interface CrowdConfig {
-  steps: number[];
-  allInOneMax: number;
-  rate: number;
-  windowMs: number;
-  idleMs: number;
-  rounds: number;
 }

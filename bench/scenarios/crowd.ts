@@ -27,15 +27,22 @@ import { cpuMs, delta, rssKiB, sample, type Pids } from '../process-usage.js';
 
 export type CrowdVariant = 'cluster' | 'all-in-one';
 
-export interface CrowdParameters {
-  env: Record<string, string>;
+/** The crowd's sizes and load, as the bench's configuration records them. */
+export interface CrowdConfig {
+  /** Crowd sizes, smallest first; each grows from the one before. */
   steps: number[];
   /** The all-in-one process takes the steps up to this size. */
   allInOneMax: number;
+  /** Keystrokes per second over the whole crowd. */
   rate: number;
   windowMs: number;
   idleMs: number;
+  /** Keystroke windows per size and variant. */
   rounds: number;
+}
+
+export interface CrowdParameters extends CrowdConfig {
+  env: Record<string, string>;
   /** Set: every fleet process runs with `--cpu-prof` and writes its profile under this directory on exit. */
   profileDir?: string;
   progress: (message: string) => void;
