@@ -7,15 +7,18 @@
  * process, its in-run baseline. At each step:
  *
  *   open       how long the step's new terminals took to log in and show
- *              their prompt, and how many failed
+ *              their prompt, how many failed, the CPU every role spent per
+ *              login (the crowd's client and target too), and the Redis
+ *              calls per login
  *   memory     RSS of each role over its RSS before the crowd, per terminal
  *   idle       CPU of each role with the crowd quiet, % of one core
  *   keystroke  `rate` keystrokes a second spread round-robin over the crowd
  *              for `windowMs`, each timed to its echo; the CPU of each role
  *              over the window divided by the echoes is its CPU per
  *              keystroke round trip (idle work included, as an operator
- *              pays for it). One unrecorded warm-up window, then `rounds`
- *              windows per variant, interleaved, the order rotated.
+ *              pays for it), and the cluster's Redis calls per keystroke.
+ *              One unrecorded warm-up window, then `rounds` windows per
+ *              variant, interleaved, the order rotated.
  */
 import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
