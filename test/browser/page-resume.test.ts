@@ -64,15 +64,18 @@ it('keeps streaming through a gateway SIGKILL with nothing lost or doubled', asy
   // Typed while the page is reconnecting: queued, then delivered once.
   await page.keyboard.type('echo after-$((40+2))\r');
 
+  // What the page and the fleet were doing, for a failure that is hard to reproduce.
+  const story = async (): Promise<string> => {
+    const fleetLines = fleet.allLogs().filter((line) => /resume|attach|detach|socket|session-/.test(line)).slice(-30);
+    return `status history: ${JSON.stringify(await statusTexts())}\nmessage: ${await page.locator('#message').textContent()}\nfleet:\n${fleetLines.join('\n')}`;
+  };
   await waitForTerminalLine(page, /^after-42$/, 30_000).catch(async (error: Error) => {
-    // What the page and the fleet were doing, for a failure that is hard to reproduce.
-    const story = fleet.allLogs().filter((line) => /resume|attach|detach|socket|session-/.test(line)).slice(-30);
-    throw new Error(`${error.message}\nstatus history: ${JSON.stringify(await statusTexts())}\nmessage: ${await page.locator('#message').textContent()}\nfleet:\n${story.join('\n')}`);
+    throw new Error(`${error.message}\n${await story()}`);
   });
   await saveScreenshot(page, 'page-after-gateway-kill');
   const lines = await terminalLines(page);
   const numbered = lines.filter((line) => /^line-\d+$/.test(line)).map((line) => Number(line.slice(5)));
-  expect(numbered).toEqual(Array.from({ length: LINES }, (_, i) => i + 1));
+  expect(numbered, await story()).toEqual(Array.from({ length: LINES }, (_, i) => i + 1));
   expect(lines.filter((line) => line === 'stream-1001')).toHaveLength(1);
   expect(lines.filter((line) => line === 'after-42')).toHaveLength(1);
   expect(await statusTexts()).toContain('Reconnecting…');
