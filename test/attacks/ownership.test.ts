@@ -112,20 +112,31 @@ describe('taking a session through Redis without the cluster secret', () => {
     const genuine = await redis.hgetall(record);
     victim.socket.io.engine.close();
     await victim.waitForEvent('disconnect');
-
-    await redis.hset(record, 'owner', 'worker:attacker');
     const resumer = await ProtocolClient.connect(fleet.urls[0]!);
     clients.push(resumer);
     const resume = (token: string) => resumer.socket.emit('session:resume', { sessionId: info.sessionId, resumeToken: token, offset: victim.output.length, inputOffset: 0 });
-    resume(info.resumeToken);
-    expect(await resumer.waitForEvent('session:resume-failed')).toMatchObject({ reason: 'forbidden', message: 'The session record failed its integrity check' });
 
-    await redis.hset(record, 'owner', genuine.owner!, 'tokenHash', (await redis.hget(keyLayout(fleet.prefix).session(attackersOwn.sessionId), 'tokenHash'))!);
-    resume(attackersOwn.resumeToken);
-    expect(await resumer.waitForEvent('session:resume-failed', () => true, 10_000, resumer.events.length)).toMatchObject({ reason: 'forbidden' });
+    // The gateway refuses both forgeries on its own. The worker is held
+    // still meanwhile: a heartbeat that found the record naming another
+    // owner would rightly give the session up as lost (fencing), and on a
+    // loaded machine the forgeries can outlast a heartbeat. Its lease
+    // (8 s) outlasts the pause.
+    const worker = fleet.workers[0]!;
+    process.kill(worker.pid, 'SIGSTOP');
+    try {
+      await redis.hset(record, 'owner', 'worker:attacker');
+      resume(info.resumeToken);
+      expect(await resumer.waitForEvent('session:resume-failed')).toMatchObject({ reason: 'forbidden', message: 'The session record failed its integrity check' });
 
-    // Put back, the record opens for its own token again.
-    await redis.hset(record, 'tokenHash', genuine.tokenHash!);
+      await redis.hset(record, 'owner', genuine.owner!, 'tokenHash', (await redis.hget(keyLayout(fleet.prefix).session(attackersOwn.sessionId), 'tokenHash'))!);
+      resume(attackersOwn.resumeToken);
+      expect(await resumer.waitForEvent('session:resume-failed', () => true, 10_000, resumer.events.length)).toMatchObject({ reason: 'forbidden' });
+
+      // Put back, the record opens for its own token again.
+      await redis.hset(record, 'tokenHash', genuine.tokenHash!);
+    } finally {
+      process.kill(worker.pid, 'SIGCONT');
+    }
     resume(info.resumeToken);
     await resumer.waitForEvent('session:resumed');
     await expectStillMine(resumer);

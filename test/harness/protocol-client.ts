@@ -49,7 +49,9 @@ export class ProtocolClient {
     const client = new ProtocolClient(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
-      socket.once('connect_error', (error) => reject(error));
+      // Engine.IO says only "websocket error"; what the WebSocket met (a refused
+      // upgrade's status, a reset) is in its description.
+      socket.once('connect_error', (error) => reject(new Error(`${error.message}${describeCause(error)}`)));
     });
     return client;
   }
@@ -158,4 +160,13 @@ export class ProtocolClient {
       this.waiters.add(wake);
     });
   }
+}
+
+/** The cause Engine.IO attaches to a transport error (`description`), as text. */
+function describeCause(error: Error): string {
+  const description: unknown = (error as Error & { description?: unknown }).description;
+  if (description === undefined) return '';
+  if (description instanceof Error) return `: ${description.message}`;
+  const message: unknown = typeof description === 'object' && description !== null && 'message' in description ? description.message : undefined;
+  return typeof message === 'string' ? `: ${message}` : `: ${JSON.stringify(description)}`;
 }
