@@ -58,7 +58,7 @@ const metrics = new GatewayMetrics(registry, busMetrics, {
 const secrets = secretKeys(config.session.secret);
 const handoff = new CredentialHandoff(new RedisHandoffStorage(state, keys, config.http.handoffMaxPending), secrets.credentialsBox, config.http.handoffTtlMs);
 const limits = new AbuseLimits(config, { redis: state, keys });
-const probe = { ready: () => started && !shuttingDown && commands.status === 'ready' && state.status === 'ready' };
+const probe = { ready: () => started && !shuttingDown && [commands, state, placementConnection].every((client) => client.status === 'ready') };
 const httpServer = await createHttpServer({
   probe,
   settings: config,
