@@ -22,6 +22,7 @@
  */
 import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
+import { signalQuietly } from '../../test/harness/process-signals.js';
 import { startAllInOne, startCluster, type BenchFleet } from '../fleet.js';
 import { startCrowdClient, startEchoTarget, type CrowdClient } from '../crowd/crowd-processes.js';
 import type { GrowResult } from '../crowd/crowd-protocol.js';
@@ -161,8 +162,8 @@ export async function measureCrowd(p: CrowdParameters): Promise<CrowdResult> {
 async function exitForProfiles(pids: Pids): Promise<void> {
   const node = Object.entries(pids).filter(([role]) => role !== 'redis').map(([, pid]) => pid);
   for (const pid of node) {
-    process.kill(pid, 'SIGINT');
-    process.kill(pid, 'SIGINT');
+    signalQuietly(pid, 'SIGINT');
+    signalQuietly(pid, 'SIGINT');
   }
   const deadline = Date.now() + 30_000;
   while (node.some((pid) => existsSync(`/proc/${pid}`)) && Date.now() < deadline) await delay(50);
